@@ -12,6 +12,7 @@ export const ERRORS = {
   GW_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body exceeds the size limit' },
   GW_ERR_BODY_INCOMPLETE: { status: 400, message: 'request body does not match its declared length' },
   GW_ERR_BAD_REQUEST: { status: 400, message: 'malformed HTTP request' },
+  GW_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'request headers are too large or too many' },
   GW_ERR_REQUEST_TIMEOUT: { status: 408, message: 'request was not received in time' },
   // XML
   GW_ERR_XML_MALFORMED: { status: 400, message: 'body is not well-formed XML' },

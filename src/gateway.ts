@@ -1,0 +1,163 @@
+/**
+ * Composition root: configuration → runtime → listener → pipeline → logs. `start()` binds, and
+ * `close()` drains. Nothing here parses or decides: stages do.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DestinationStream, Logger } from 'pino';
+import type { GatewayConfig } from './config/types.js';
+import { GatewayError, type ErrorCode } from './errors.js';
+import { UpstreamClient } from './forward/upstream.js';
+import { sendFault } from './http/respond.js';
+import { Listener } from './net/listener.js';
+import { GatewayEvents } from './observability/events.js';
+import { subscribeLogs } from './observability/log-subscriber.js';
+import { createLogger } from './observability/logger.js';
+import type { RequestContext } from './pipeline/context.js';
+import { decisionOf, runPipeline } from './pipeline/run.js';
+import { createStages, type Stage } from './pipeline/stages.js';
+import { compileRuntime, type Runtime } from './runtime.js';
+import { DEFAULT_XML_LIMITS } from './soap/parser.js';
+
+export interface GatewayOptions {
+  /** Where log lines go (default: stdout). Tests pass a sink stream. */
+  readonly logDestination?: DestinationStream;
+  readonly logger?: Logger;
+}
+
+export class Gateway {
+  readonly events = new GatewayEvents();
+  readonly logger: Logger;
+  readonly #upstream = new UpstreamClient();
+  readonly #stages: readonly Stage[];
+  readonly #inFlight = new Set<RequestContext>();
+  readonly #listener: Listener;
+  #runtime: Runtime;
+  #generation = 0;
+  #closing: Promise<void> | null = null;
+
+  constructor(config: GatewayConfig, opts: GatewayOptions = {}) {
+    this.logger = opts.logger ?? createLogger(config.log.level, opts.logDestination);
+    this.#runtime = compileRuntime(config, this.#generation);
+    this.#stages = createStages({ upstream: this.#upstream, xmlLimits: DEFAULT_XML_LIMITS });
+    subscribeLogs(this.events, this.logger);
+    this.#listener = new Listener({
+      runtime: () => this.#runtime,
+      events: this.events,
+      onRequest: (req, res) => this.#onRequest(req, res),
+      onClientError: (code, remoteAddress, detail) => this.#onClientError(code, remoteAddress, detail),
+    });
+  }
+
+  get config(): GatewayConfig {
+    return this.#runtime.config;
+  }
+
+  /** Binds the listener; resolves with the bound address (port 0 picks a free one). */
+  async start(): Promise<AddressInfo> {
+    const { host, port } = this.#runtime.config.listen;
+    const address = await this.#listener.listen(host, port);
+    this.logger.info({ event: 'listening', host: address.address, port: address.port }, 'gateway listening');
+    return address;
+  }
+
+  address(): AddressInfo | null {
+    return this.#listener.address();
+  }
+
+  get openConnections(): number {
+    return this.#listener.openConnections;
+  }
+
+  get ready(): boolean {
+    return this.#listener.listening && this.#closing === null;
+  }
+
+  /**
+   * Swaps in a new, already validated configuration: TLS material through setSecureContext, the
+   * rest for new requests; in-flight requests keep the runtime they started with.
+   * Returns the settings that only a restart can change.
+   */
+  applyConfig(config: GatewayConfig): { restartNeeded: string[] } {
+    const old = this.#runtime.config;
+    const restartNeeded: string[] = [];
+    if (old.listen.host !== config.listen.host || old.listen.port !== config.listen.port) restartNeeded.push('listen');
+    if (old.limits.handshakeTimeoutMs !== config.limits.handshakeTimeoutMs) restartNeeded.push('limits.handshakeTimeoutMs');
+    const next = compileRuntime(config, ++this.#generation);
+    this.#listener.setSecureContext(config.tls);
+    this.#listener.applyLimits(config.limits);
+    this.#runtime = next;
+    return { restartNeeded };
+  }
+
+  /**
+   * Graceful stop: stop accepting, let in-flight requests finish for up to `graceMs`, answer the
+   * rest 503 with a fault (Salesforce retries them), then close every connection.
+   */
+  close(graceMs: number = this.#runtime.config.limits.shutdownGraceMs): Promise<void> {
+    this.#closing ??= this.#drain(graceMs);
+    return this.#closing;
+  }
+
+  async #drain(graceMs: number): Promise<void> {
+    const stopped = this.#listener.stopAccepting();
+    const deadline = Date.now() + graceMs;
+    while (this.#inFlight.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const ctx of this.#inFlight) {
+      sendFault(ctx.res, 'GW_ERR_SHUTTING_DOWN', ctx.requestId, true);
+    }
+    this.#listener.destroyAll();
+    await stopped;
+    this.#upstream.close();
+    this.logger.info({ event: 'stopped', unfinished: this.#inFlight.size }, 'gateway stopped');
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const ctx: RequestContext = {
+      requestId: randomUUID(),
+      req,
+      res,
+      runtime: this.#runtime,
+      remoteAddress: req.socket.remoteAddress ?? '',
+      startedAt: performance.now(),
+      clientCertFingerprint: null,
+      route: null,
+      body: null,
+      bodyConsumed: false,
+      message: null,
+      forwardBody: null,
+      upstreamStatus: null,
+      upstreamDurationMs: null,
+      ack: null,
+    };
+    if (this.#closing) {
+      sendFault(res, 'GW_ERR_SHUTTING_DOWN', ctx.requestId, true);
+      this.events.emit('request', decisionOf(ctx, new GatewayError('GW_ERR_SHUTTING_DOWN')));
+      return;
+    }
+    this.#inFlight.add(ctx);
+    void runPipeline(ctx, this.#stages, this.events).finally(() => this.#inFlight.delete(ctx));
+  }
+
+  #onClientError(code: ErrorCode, remoteAddress: string, detail: string): void {
+    this.events.emit('request', {
+      requestId: randomUUID(),
+      outcome: 'rejected',
+      reason: code,
+      status: new GatewayError(code).status,
+      remoteAddress,
+      clientCertFingerprint: null,
+      route: null,
+      organizationId: null,
+      actionId: null,
+      notificationCount: null,
+      upstreamStatus: null,
+      durationMs: 0,
+      upstreamDurationMs: null,
+      detail,
+    });
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Reads a request body under a byte cap (fastify's body reader): a declared Content-Length over
+ * the cap is refused before reading, bytes are counted as they arrive and reading stops at the
+ * cap, and the total must equal the declared length. Every listener is removed on every exit.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError } from '../errors.js';
+
+export function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<Buffer> {
+  const declaredHeader = req.headers['content-length'];
+  const declared = declaredHeader === undefined ? null : Number(declaredHeader);
+  if (declared !== null && (!Number.isSafeInteger(declared) || declared < 0)) {
+    return Promise.reject(new GatewayError('GW_ERR_BAD_REQUEST', 'invalid Content-Length'));
+  }
+  if (declared !== null && declared > maxBytes) {
+    return Promise.reject(new GatewayError('GW_ERR_BODY_TOO_LARGE', `declared ${declared} bytes`));
+  }
+  // Expect: 100-continue (RFC 9110 section 10.1.1): the checks before this point have passed.
+  if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
+
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const fail = (err: GatewayError): void => {
+      cleanup();
+      req.pause();
+      reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > maxBytes) {
+        chunks.length = 0;
+        fail(new GatewayError('GW_ERR_BODY_TOO_LARGE', `more than ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      if (declared !== null && received !== declared) {
+        reject(new GatewayError('GW_ERR_BODY_INCOMPLETE', `declared ${declared}, received ${received}`));
+        return;
+      }
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
+    };
+    const onError = (): void => fail(new GatewayError('GW_ERR_BAD_REQUEST', 'request stream error'));
+    const onClose = (): void => {
+      if (!req.complete) fail(new GatewayError('GW_ERR_BODY_INCOMPLETE', 'connection closed before the body ended'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}

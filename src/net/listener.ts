@@ -1,0 +1,187 @@
+/**
+ * The public listener. A plain TCP server accepts each connection paused, so the connection gates
+ * (allowlist, global and per-address caps) run before a byte of TLS is read or written; a denied
+ * socket is destroyed there. Accepted sockets are handed to an https.Server that is never bound
+ * itself. Every server timeout is set in `applyLimits`, in one place.
+ */
+import { constants as cryptoConstants } from 'node:crypto';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
+import type { LimitsConfig, TlsMaterial } from '../config/types.js';
+import type { GatewayEvents, ConnectionRefusalReason } from '../observability/events.js';
+import type { Runtime } from '../runtime.js';
+import { rawFault } from '../http/respond.js';
+import type { ErrorCode } from '../errors.js';
+
+/** How often Node checks headersTimeout/requestTimeout (default 30 s): well within a second. */
+const TIMEOUT_CHECK_INTERVAL_MS = 250;
+/** Largest request head; Salesforce sends a handful of short headers. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** TLS options that follow the configuration (swapped in by setSecureContext on reload). */
+export function secureContextOptions(tls: TlsMaterial): SecureContextOptions {
+  return {
+    cert: tls.certPem,
+    key: tls.keyPem,
+    ca: tls.clientCaPem,
+    minVersion: tls.minVersion,
+    // Client-initiated renegotiation is refused outright (TLS 1.2; TLS 1.3 has none).
+    secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+  };
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface ListenerOptions {
+  readonly runtime: () => Runtime;
+  readonly events: GatewayEvents;
+  readonly onRequest: RequestHandler;
+  /** Called for requests Node's HTTP parser refused (malformed, headers too large, timeout). */
+  readonly onClientError: (code: ErrorCode, remoteAddress: string, detail: string) => void;
+}
+
+export class Listener {
+  readonly #tcp: net.Server;
+  readonly #https: https.Server;
+  readonly #opts: ListenerOptions;
+  readonly #perAddress = new Map<string, number>();
+  readonly #sockets = new Set<net.Socket>();
+  #draining = false;
+
+  constructor(opts: ListenerOptions) {
+    this.#opts = opts;
+    const { config } = opts.runtime();
+    this.#https = https.createServer({
+      ...secureContextOptions(config.tls),
+      // Explicit, whatever Node's defaults become: fail closed (STYLE habit 3).
+      requestCert: true,
+      rejectUnauthorized: true,
+      maxHeaderSize: MAX_HEADER_BYTES,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+      noDelay: true,
+      // Node's default is 120 s; a peer that never finishes its ClientHello is dropped much
+      // earlier. Fixed for the server's life: a reload that changes it says a restart is needed.
+      handshakeTimeout: config.limits.handshakeTimeoutMs,
+    }, opts.onRequest);
+    this.#https.on('checkContinue', opts.onRequest);
+    this.#https.on('clientError', (err: NodeJS.ErrnoException, socket) => this.#clientError(err, socket));
+    this.#https.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      opts.events.emit('tlsFailure', {
+        reason: tlsFailureReason(err),
+        remoteAddress: socket.remoteAddress ?? '',
+        code: err.code,
+      });
+      socket.destroy();
+    });
+    this.applyLimits(config.limits);
+    this.#tcp = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.#accept(socket));
+  }
+
+  /** Sets every HTTP timeout and cap from `limits` (start-up and reload). */
+  applyLimits(limits: LimitsConfig): void {
+    const s = this.#https;
+    s.setTimeout(0);
+    s.requestTimeout = limits.requestTimeoutMs;
+    s.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+    s.keepAliveTimeout = limits.keepAliveTimeoutMs;
+    s.maxRequestsPerSocket = limits.maxRequestsPerSocket;
+    s.maxHeadersCount = 100;
+  }
+
+  setSecureContext(tls: TlsMaterial): void {
+    this.#https.setSecureContext(secureContextOptions(tls));
+  }
+
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.#tcp.once('error', reject);
+      // ipv6Only false: "::" accepts IPv4 too (as IPv4-mapped addresses, matched as IPv4).
+      this.#tcp.listen({ host, port, ipv6Only: false }, () => {
+        this.#tcp.off('error', reject);
+        resolve(this.#tcp.address() as AddressInfo);
+      });
+    });
+  }
+
+  address(): AddressInfo | null {
+    return this.#tcp.address() as AddressInfo | null;
+  }
+
+  get openConnections(): number {
+    return this.#sockets.size;
+  }
+
+  get listening(): boolean {
+    return this.#tcp.listening && !this.#draining;
+  }
+
+  /** Stops accepting: the port is released, idle keep-alive connections are closed. */
+  stopAccepting(): Promise<void> {
+    this.#draining = true;
+    const closed = new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
+    this.#https.closeIdleConnections();
+    return closed;
+  }
+
+  /** Ends every connection still open (after the grace period). */
+  destroyAll(): void {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#https.closeAllConnections();
+  }
+
+  #refuse(socket: net.Socket, reason: ConnectionRefusalReason, remoteAddress: string): void {
+    this.#opts.events.emit('connectionRefused', { reason, remoteAddress });
+    socket.destroy();
+  }
+
+  #accept(socket: net.Socket): void {
+    const remoteAddress = socket.remoteAddress ?? '';
+    const { config, allowlist } = this.#opts.runtime();
+    if (this.#draining) return this.#refuse(socket, 'draining', remoteAddress);
+    if (!allowlist.allows(socket.remoteAddress)) return this.#refuse(socket, 'allowlist', remoteAddress);
+    if (this.#sockets.size >= config.limits.maxConnections) return this.#refuse(socket, 'connection_limit', remoteAddress);
+    const fromAddress = this.#perAddress.get(remoteAddress) ?? 0;
+    if (fromAddress >= config.limits.maxConnectionsPerIp) return this.#refuse(socket, 'per_ip_limit', remoteAddress);
+
+    this.#perAddress.set(remoteAddress, fromAddress + 1);
+    this.#sockets.add(socket);
+    this.#opts.events.emit('connectionOpened');
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      const n = (this.#perAddress.get(remoteAddress) ?? 1) - 1;
+      if (n <= 0) this.#perAddress.delete(remoteAddress);
+      else this.#perAddress.set(remoteAddress, n);
+      this.#opts.events.emit('connectionClosed');
+    });
+    socket.on('error', () => socket.destroy());
+
+    this.#https.emit('connection', socket);
+  }
+
+  #clientError(err: NodeJS.ErrnoException, socket: net.Socket | TLSSocket): void {
+    const remoteAddress = socket.remoteAddress ?? '';
+    let code: ErrorCode = 'GW_ERR_BAD_REQUEST';
+    if (err.code === 'HPE_HEADER_OVERFLOW') code = 'GW_ERR_HEADERS_TOO_LARGE';
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') code = 'GW_ERR_REQUEST_TIMEOUT';
+    this.#opts.onClientError(code, remoteAddress, err.code ?? 'parse error');
+    if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) {
+      socket.end(rawFault(code));
+    }
+    socket.destroy();
+  }
+}
+
+/** A short, stable reason for a failed handshake (metrics label, log field). */
+export function tlsFailureReason(err: NodeJS.ErrnoException): string {
+  const code = `${err.code ?? ''} ${err.message}`.toUpperCase();
+  if (code.includes('HANDSHAKE_TIMEOUT')) return 'handshake_timeout';
+  if (code.includes('PEER_DID_NOT_RETURN_A_CERTIFICATE') || code.includes('NO CERTIFICATE')) return 'no_certificate';
+  if (code.includes('EXPIRED')) return 'expired';
+  if (code.includes('NOT YET VALID') || code.includes('NOT_YET_VALID')) return 'not_yet_valid';
+  if (code.includes('CERTIFICATE_VERIFY_FAILED') || code.includes('UNKNOWN_CA') || code.includes('CERTIFICATE VERIFY FAILED')) return 'untrusted';
+  if (code.includes('PROTOCOL') || code.includes('VERSION')) return 'protocol';
+  if (code.includes('ECONNRESET')) return 'reset';
+  return 'handshake_failed';
+}

@@ -1,0 +1,25 @@
+/** Everything one request carries through the stages. Stages fill it in order. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RouteConfig } from '../config/types.js';
+import type { Runtime } from '../runtime.js';
+import type { OutboundMessage } from '../soap/types.js';
+
+export interface RequestContext {
+  readonly requestId: string;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The configuration this request started under (kept across a reload). */
+  readonly runtime: Runtime;
+  readonly remoteAddress: string;
+  readonly startedAt: number;
+  clientCertFingerprint: string | null;
+  route: RouteConfig | null;
+  body: Buffer | null;
+  /** True once the body has been read to its end (a keep-alive connection can then be reused). */
+  bodyConsumed: boolean;
+  message: OutboundMessage | null;
+  forwardBody: Buffer | null;
+  upstreamStatus: number | null;
+  upstreamDurationMs: number | null;
+  ack: boolean | null;
+}

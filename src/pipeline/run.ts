@@ -1,0 +1,65 @@
+/**
+ * The one runner: stages in order, the first GatewayError answers, anything else is a 500 that
+ * never leaks its message. Emits exactly one decision per request for logs and metrics.
+ */
+import { GatewayError, isGatewayError, type ErrorCode } from '../errors.js';
+import { sendAck, sendFault } from '../http/respond.js';
+import type { GatewayEvents, RequestDecision } from '../observability/events.js';
+import type { RequestContext } from './context.js';
+import type { Stage } from './stages.js';
+
+export async function runPipeline(ctx: RequestContext, stages: readonly Stage[], events: GatewayEvents): Promise<void> {
+  let error: GatewayError | null = null;
+  try {
+    for (const stage of stages) {
+      await stage.run(ctx);
+    }
+  } catch (err) {
+    error = isGatewayError(err) ? err : new GatewayError('GW_ERR_INTERNAL', describeUnexpected(err));
+  }
+
+  if (error) {
+    // A body left unread (or half read) makes the connection unusable: close it after the answer.
+    sendFault(ctx.res, error.code, ctx.requestId, !ctx.bodyConsumed);
+  } else {
+    sendAck(ctx.res, ctx.ack === true, ctx.requestId);
+  }
+  events.emit('request', decisionOf(ctx, error));
+}
+
+export function decisionOf(ctx: RequestContext, error: GatewayError | null): RequestDecision {
+  const msg = ctx.message;
+  let outcome: RequestDecision['outcome'];
+  let reason: ErrorCode | 'OK' | 'UPSTREAM_NACK';
+  if (error) {
+    outcome = error.status >= 500 ? 'failed' : 'rejected';
+    reason = error.code;
+  } else if (ctx.ack === true) {
+    outcome = 'acked';
+    reason = 'OK';
+  } else {
+    outcome = 'nacked';
+    reason = 'UPSTREAM_NACK';
+  }
+  return {
+    requestId: ctx.requestId,
+    outcome,
+    reason,
+    status: error ? error.status : 200,
+    remoteAddress: ctx.remoteAddress,
+    clientCertFingerprint: ctx.clientCertFingerprint,
+    route: ctx.route?.path ?? null,
+    organizationId: msg?.organizationId ?? null,
+    actionId: msg?.actionId ?? null,
+    notificationCount: msg?.notifications.length ?? null,
+    upstreamStatus: ctx.upstreamStatus,
+    durationMs: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000,
+    upstreamDurationMs: ctx.upstreamDurationMs === null ? null : Math.round(ctx.upstreamDurationMs * 1000) / 1000,
+    detail: error?.detail,
+  };
+}
+
+/** An unexpected exception's class name only: its message may hold paths or data. */
+function describeUnexpected(err: unknown): string {
+  return err instanceof Error ? `unexpected ${err.name}` : 'unexpected throw';
+}

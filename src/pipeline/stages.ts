@@ -1,0 +1,116 @@
+/**
+ * The request pipeline: a readonly, ordered list of named stages (httpxy's passes). A stage halts
+ * the request by throwing a GatewayError; pipeline/run.ts turns that into the answer. The order is
+ * the contract: client identity → method → route → media type → encoding → body → parse →
+ * envelope → policy → sanitize → forward → Ack.
+ */
+import type { TLSSocket } from 'node:tls';
+import { CONTENT_TYPE_JSON, CONTENT_TYPE_XML } from '../constants.js';
+import { GatewayError } from '../errors.js';
+import { buildJsonRequest } from '../forward/json-body.js';
+import { relayAck } from '../forward/relay-ack.js';
+import { buildSoapRequest } from '../forward/soap-body.js';
+import type { UpstreamClient } from '../forward/upstream.js';
+import { checkContentEncoding, checkMediaType, checkMethod } from '../http/limits.js';
+import { readBody } from '../http/read-body.js';
+import { checkMessagePolicy } from '../policy/message.js';
+import { readOutboundMessage } from '../soap/envelope.js';
+import { parseXml } from '../soap/parser.js';
+import type { XmlLimits } from '../soap/types.js';
+import type { IdentityResult } from '../tls/client-identity.js';
+import type { RequestContext } from './context.js';
+
+export interface Stage {
+  readonly name: string;
+  run(ctx: RequestContext): void | Promise<void>;
+}
+
+export interface StageDeps {
+  readonly upstream: UpstreamClient;
+  readonly xmlLimits: XmlLimits;
+}
+
+/** Identity decisions cached per connection and configuration generation. */
+const identityCache = new WeakMap<TLSSocket, { generation: number; result: IdentityResult }>();
+
+export function createStages(deps: StageDeps): readonly Stage[] {
+  return Object.freeze([
+    {
+      name: 'clientIdentity',
+      run(ctx) {
+        const socket = ctx.req.socket as TLSSocket;
+        let cached = identityCache.get(socket);
+        if (!cached || cached.generation !== ctx.runtime.generation) {
+          // Asked on every connection, resumed sessions too; no certificate → denied.
+          const leaf = socket.getPeerX509Certificate?.();
+          cached = { generation: ctx.runtime.generation, result: ctx.runtime.identity.check(leaf) };
+          identityCache.set(socket, cached);
+        }
+        ctx.clientCertFingerprint = cached.result.fingerprint256;
+        if (!cached.result.ok) throw new GatewayError('GW_ERR_CLIENT_CERT_DENIED', cached.result.reason);
+      },
+    },
+    { name: 'method', run: (ctx) => checkMethod(ctx.req) },
+    {
+      name: 'route',
+      run(ctx) {
+        const route = ctx.runtime.routes.match(ctx.req.url);
+        if (!route) throw new GatewayError('GW_ERR_NOT_FOUND');
+        ctx.route = route;
+      },
+    },
+    { name: 'mediaType', run: (ctx) => checkMediaType(ctx.req) },
+    { name: 'contentEncoding', run: (ctx) => checkContentEncoding(ctx.req) },
+    {
+      name: 'body',
+      async run(ctx) {
+        ctx.body = await readBody(ctx.req, ctx.res, ctx.runtime.config.limits.maxBodyBytes);
+        ctx.bodyConsumed = true;
+      },
+    },
+    {
+      name: 'parse',
+      run(ctx) {
+        ctx.message = readOutboundMessage(parseXml(ctx.body as Buffer, deps.xmlLimits));
+        ctx.body = null; // the raw bytes are never used again: only the validated model goes on
+      },
+    },
+    {
+      name: 'policy',
+      run(ctx) {
+        checkMessagePolicy(ctx.message!, ctx.route!, ctx.runtime.config);
+      },
+    },
+    {
+      name: 'sanitize',
+      run(ctx) {
+        const route = ctx.route!;
+        const opts = { forwardSessionId: route.forwardSessionId };
+        ctx.forwardBody = Buffer.from(route.format === 'soap'
+          ? buildSoapRequest(ctx.message!, opts)
+          : buildJsonRequest(ctx.message!, opts));
+      },
+    },
+    {
+      name: 'forward',
+      async run(ctx) {
+        const route = ctx.route!;
+        const started = performance.now();
+        try {
+          const answer = await deps.upstream.send({
+            target: route.target,
+            body: ctx.forwardBody!,
+            contentType: route.format === 'soap' ? CONTENT_TYPE_XML : CONTENT_TYPE_JSON,
+            requestId: ctx.requestId,
+            timeoutMs: route.timeoutMs,
+            ...(route.format === 'soap' ? { soapAction: '""' } : {}),
+          });
+          ctx.upstreamStatus = answer.status;
+          ctx.ack = relayAck(route.format, answer);
+        } finally {
+          ctx.upstreamDurationMs = performance.now() - started;
+        }
+      },
+    },
+  ] satisfies Stage[]);
+}
