@@ -66,7 +66,7 @@ export class Listener {
       handshakeTimeout: config.limits.handshakeTimeoutMs,
     }, opts.onRequest);
     this.#https.on('checkContinue', opts.onRequest);
-    this.#https.on('clientError', (err: NodeJS.ErrnoException, socket) => this.#clientError(err, socket));
+    this.#https.on('clientError', (err: NodeJS.ErrnoException, socket) => this.#clientError(err, socket as net.Socket));
     this.#https.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
       opts.events.emit('tlsFailure', {
         reason: tlsFailureReason(err),
@@ -160,7 +160,7 @@ export class Listener {
     this.#https.emit('connection', socket);
   }
 
-  #clientError(err: NodeJS.ErrnoException, socket: net.Socket | TLSSocket): void {
+  #clientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
     const remoteAddress = socket.remoteAddress ?? '';
     let code: ErrorCode = 'GW_ERR_BAD_REQUEST';
     if (err.code === 'HPE_HEADER_OVERFLOW') code = 'GW_ERR_HEADERS_TOO_LARGE';
