@@ -11,6 +11,7 @@ import { GatewayError, type ErrorCode } from './errors.js';
 import { UpstreamClient } from './forward/upstream.js';
 import { sendFault } from './http/respond.js';
 import { Listener } from './net/listener.js';
+import { DEFAULT_OVERLOAD_LIMITS, OverloadGuard, type OverloadLimits } from './net/overload.js';
 import { GatewayEvents } from './observability/events.js';
 import { subscribeLogs } from './observability/log-subscriber.js';
 import { createLogger } from './observability/logger.js';
@@ -24,12 +25,15 @@ export interface GatewayOptions {
   /** Where log lines go (default: stdout). Tests pass a sink stream. */
   readonly logDestination?: DestinationStream;
   readonly logger?: Logger;
+  /** Overload thresholds (tests lower them to provoke shedding). */
+  readonly overload?: OverloadLimits;
 }
 
 export class Gateway {
   readonly events = new GatewayEvents();
   readonly logger: Logger;
   readonly #upstream = new UpstreamClient();
+  readonly #overload: OverloadGuard;
   readonly #stages: readonly Stage[];
   readonly #inFlight = new Set<RequestContext>();
   readonly #listener: Listener;
@@ -40,7 +44,8 @@ export class Gateway {
   constructor(config: GatewayConfig, opts: GatewayOptions = {}) {
     this.logger = opts.logger ?? createLogger(config.log.level, opts.logDestination);
     this.#runtime = compileRuntime(config, this.#generation);
-    this.#stages = createStages({ upstream: this.#upstream, xmlLimits: DEFAULT_XML_LIMITS });
+    this.#overload = new OverloadGuard(opts.overload ?? DEFAULT_OVERLOAD_LIMITS);
+    this.#stages = createStages({ upstream: this.#upstream, xmlLimits: DEFAULT_XML_LIMITS, overload: this.#overload });
     subscribeLogs(this.events, this.logger);
     this.#listener = new Listener({
       runtime: () => this.#runtime,
@@ -112,6 +117,7 @@ export class Gateway {
     this.#listener.destroyAll();
     await stopped;
     this.#upstream.close();
+    this.#overload.close();
     this.logger.info({ event: 'stopped', unfinished: this.#inFlight.size }, 'gateway stopped');
   }
 
@@ -132,6 +138,7 @@ export class Gateway {
       upstreamStatus: null,
       upstreamDurationMs: null,
       ack: null,
+      releaseBuffer: null,
     };
     if (this.#closing) {
       sendFault(res, 'GW_ERR_SHUTTING_DOWN', ctx.requestId, true);
@@ -139,7 +146,10 @@ export class Gateway {
       return;
     }
     this.#inFlight.add(ctx);
-    void runPipeline(ctx, this.#stages, this.events).finally(() => this.#inFlight.delete(ctx));
+    void runPipeline(ctx, this.#stages, this.events).finally(() => {
+      ctx.releaseBuffer?.();
+      this.#inFlight.delete(ctx);
+    });
   }
 
   #onClientError(code: ErrorCode, remoteAddress: string, detail: string): void {

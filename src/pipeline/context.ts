@@ -22,4 +22,6 @@ export interface RequestContext {
   upstreamStatus: number | null;
   upstreamDurationMs: number | null;
   ack: boolean | null;
+  /** Returns the body's reservation to the overload guard; called when the request ends. */
+  releaseBuffer: (() => void) | null;
 }

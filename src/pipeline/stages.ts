@@ -17,6 +17,7 @@ import { checkMessagePolicy } from '../policy/message.js';
 import { readOutboundMessage } from '../soap/envelope.js';
 import { parseXml } from '../soap/parser.js';
 import type { XmlLimits } from '../soap/types.js';
+import type { OverloadGuard } from '../net/overload.js';
 import type { IdentityResult } from '../tls/client-identity.js';
 import type { RequestContext } from './context.js';
 
@@ -28,6 +29,7 @@ export interface Stage {
 export interface StageDeps {
   readonly upstream: UpstreamClient;
   readonly xmlLimits: XmlLimits;
+  readonly overload: OverloadGuard;
 }
 
 /** Identity decisions cached per connection and configuration generation. */
@@ -35,6 +37,14 @@ const identityCache = new WeakMap<TLSSocket, { generation: number; result: Ident
 
 export function createStages(deps: StageDeps): readonly Stage[] {
   return Object.freeze([
+    {
+      // First and cheap: an overloaded gateway does as little as possible before saying 503.
+      name: 'admission',
+      run(ctx) {
+        const reason = deps.overload.reason();
+        if (reason) throw new GatewayError('GW_ERR_OVERLOADED', reason);
+      },
+    },
     {
       name: 'clientIdentity',
       run(ctx) {
@@ -64,7 +74,12 @@ export function createStages(deps: StageDeps): readonly Stage[] {
     {
       name: 'body',
       async run(ctx) {
-        ctx.body = await readBody(ctx.req, ctx.res, ctx.runtime.config.limits.maxBodyBytes);
+        const { maxBodyBytes } = ctx.runtime.config.limits;
+        const declared = Number(ctx.req.headers['content-length'] ?? Number.NaN);
+        const release = deps.overload.reserve(Number.isSafeInteger(declared) && declared >= 0 && declared <= maxBodyBytes ? declared : maxBodyBytes);
+        if (!release) throw new GatewayError('GW_ERR_OVERLOADED', 'buffered request bodies over budget');
+        ctx.releaseBuffer = release;
+        ctx.body = await readBody(ctx.req, ctx.res, maxBodyBytes);
         ctx.bodyConsumed = true;
       },
     },

@@ -64,7 +64,7 @@ export function post(port: number, id: ClientIdentity, opts: PostOptions = {}): 
 }
 
 /** Opens an mTLS connection and resolves once the handshake is done (or rejects with its error). */
-export function connectTls(port: number, id: ClientIdentity, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
+export function connectTls(port: number, id: ClientIdentity, extra: tls.ConnectionOptions & { localAddress?: string } = {}): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
       host: '127.0.0.1', port, ca: id.ca, servername: 'localhost',
