@@ -1,0 +1,196 @@
+/**
+ * Reads a parsed SOAP 1.1 `notifications` call into the OutboundMessage model, strictly and by
+ * namespace only (shared/SALESFORCE.md "The call"): whatever prefixes the sender chose, only the
+ * expanded names count. Anything the model cannot hold is rejected, so nothing unexpected can be
+ * forwarded. Rejection details name element paths only, never the SessionId or field values.
+ */
+import { NS_OUTBOUND, NS_SOAP11, NS_SOAP12, NS_SOBJECT, NS_XSI } from '../constants.js';
+import { GatewayError } from '../errors.js';
+import { ID_PREFIX, toId18 } from '../policy/ids.js';
+import type { Notification, OutboundMessage, SObjectField, XmlAttribute, XmlElement } from './types.js';
+
+/** API names of sObject types and fields, custom ones included (`Invoice__c`). */
+export const SOBJECT_NAME = /^[A-Za-z][A-Za-z0-9_]{0,79}$/;
+
+/** One `notifications` call carries 1 to 100 notifications (Outbound Messaging docs). */
+export const MAX_NOTIFICATIONS = 100;
+
+const HEADER_FIELDS = ['OrganizationId', 'ActionId', 'SessionId', 'EnterpriseUrl', 'PartnerUrl'] as const;
+
+/**
+ * Validates a notifications envelope and returns its model.
+ *
+ * @example readOutboundMessage(parseXml(body, DEFAULT_XML_LIMITS)).notifications.length
+ */
+export function readOutboundMessage(root: XmlElement): OutboundMessage {
+  if (root.ns === NS_SOAP12) throw new GatewayError('GW_ERR_SOAP_VERSION', 'SOAP 1.2 envelope');
+  expect(root, NS_SOAP11, 'Envelope', '');
+  onlyNamespaceDeclarations(root, 'Envelope');
+  const parts = elementOnly(root, 'Envelope');
+  let next = 0;
+  const header = parts[next];
+  if (header !== undefined && header.ns === NS_SOAP11 && header.local === 'Header') {
+    // No header block is defined for this call; one we do not understand must not be ignored
+    // (SOAP 1.1 section 4.2.3, mustUnderstand), so any block is refused.
+    onlyNamespaceDeclarations(header, 'Envelope/Header');
+    if (elementOnly(header, 'Envelope/Header').length > 0) throw invalid('Envelope/Header: header blocks are not accepted');
+    next++;
+  }
+  const body = parts[next];
+  if (body === undefined || parts.length !== next + 1) throw invalid('Envelope: expected an optional Header and one Body');
+  expect(body, NS_SOAP11, 'Body', 'Envelope');
+  onlyNamespaceDeclarations(body, 'Envelope/Body');
+  const calls = elementOnly(body, 'Envelope/Body');
+  const [call] = calls;
+  if (call === undefined || calls.length !== 1) throw invalid('Envelope/Body: expected exactly one notifications');
+  return readNotifications(call);
+}
+
+function invalid(detail: string): GatewayError {
+  return new GatewayError('GW_ERR_SOAP_INVALID', detail);
+}
+
+function expect(element: XmlElement, ns: string, local: string, parent: string): void {
+  if (element.ns !== ns || element.local !== local) {
+    throw invalid(`${parent === '' ? '' : `${parent}: `}expected ${local}, found ${element.local} (namespace checked, not prefix)`);
+  }
+}
+
+function isXmlSpace(text: string): boolean {
+  return /^[ \t\r\n]*$/.test(text);
+}
+
+/** Child elements of element-only content; whitespace between them is ignorable. */
+function elementOnly(element: XmlElement, path: string): readonly XmlElement[] {
+  if (!isXmlSpace(element.text)) throw invalid(`${path}: text in element-only content`);
+  return element.children;
+}
+
+/** Namespace declarations are not in `attributes` (soap/parser.ts), so any attribute is extra. */
+function onlyNamespaceDeclarations(element: XmlElement, path: string): void {
+  const [extra] = element.attributes;
+  if (extra !== undefined) throw invalid(`${path}: unexpected attribute ${extra.local}`);
+}
+
+/**
+ * The xsi:nil flag (XML Schema 1.0 part 1, section 2.6.2), whose lexical form is exactly
+ * "true", "1", "false" or "0" here. Any other attribute is refused. A nil element is empty.
+ */
+function readNil(element: XmlElement, path: string): boolean {
+  let nil = false;
+  for (const attribute of element.attributes) {
+    if (attribute.ns !== NS_XSI || attribute.local !== 'nil') throw invalid(`${path}: unexpected attribute ${attribute.local}`);
+    nil = nilValue(attribute, path);
+  }
+  if (nil && (element.text !== '' || element.children.length > 0)) throw invalid(`${path}: xsi:nil element has content`);
+  return nil;
+}
+
+function nilValue(attribute: XmlAttribute, path: string): boolean {
+  switch (attribute.value) {
+    case 'true':
+    case '1':
+      return true;
+    case 'false':
+    case '0':
+      return false;
+    default:
+      throw invalid(`${path}: xsi:nil must be true, 1, false or 0`);
+  }
+}
+
+/** A simple-content element: its text exactly as sent, never trimmed. */
+function textValue(element: XmlElement, path: string): string {
+  if (element.children.length > 0) throw invalid(`${path}: child elements in a simple value`);
+  onlyNamespaceDeclarations(element, path);
+  return element.text;
+}
+
+/** A simple-content element that may carry xsi:nil, which makes it null. */
+function nillableValue(element: XmlElement, path: string): string | null {
+  if (element.children.length > 0) throw invalid(`${path}: child elements in a simple value`);
+  return readNil(element, path) ? null : element.text;
+}
+
+function readId(value: string, prefix: string, path: string): string {
+  const id = toId18(value, prefix);
+  if (id === null) throw new GatewayError('GW_ERR_ID_INVALID', `${path}: expected a ${prefix} id`);
+  return id;
+}
+
+function readNotifications(call: XmlElement): OutboundMessage {
+  const path = 'Envelope/Body/notifications';
+  expect(call, NS_OUTBOUND, 'notifications', 'Envelope/Body');
+  onlyNamespaceDeclarations(call, path);
+  const children = elementOnly(call, path);
+  const field = (index: number): XmlElement => {
+    const name = HEADER_FIELDS[index] ?? '';
+    const child = children[index];
+    if (child === undefined) throw invalid(`${path}: missing ${name}`);
+    expect(child, NS_OUTBOUND, name, path);
+    return child;
+  };
+  const organizationId = readId(textValue(field(0), `${path}/OrganizationId`), ID_PREFIX.organization, `${path}/OrganizationId`);
+  const actionId = readId(textValue(field(1), `${path}/ActionId`), ID_PREFIX.action, `${path}/ActionId`);
+  const sessionId = nillableValue(field(2), `${path}/SessionId`);
+  const enterpriseUrl = textValue(field(3), `${path}/EnterpriseUrl`);
+  const partnerUrl = textValue(field(4), `${path}/PartnerUrl`);
+
+  const rest = children.slice(HEADER_FIELDS.length);
+  if (rest.length === 0 || rest.length > MAX_NOTIFICATIONS) {
+    throw new GatewayError('GW_ERR_NOTIFICATION_COUNT', `${path}: ${rest.length} elements after PartnerUrl`);
+  }
+  const notifications = rest.map((child, index) => readNotification(child, `${path}/Notification[${index + 1}]`));
+  return {
+    organizationId,
+    actionId,
+    sessionId,
+    enterpriseUrl,
+    partnerUrl,
+    notifications,
+  };
+}
+
+function readNotification(element: XmlElement, path: string): Notification {
+  expect(element, NS_OUTBOUND, 'Notification', path.slice(0, path.lastIndexOf('/')));
+  onlyNamespaceDeclarations(element, path);
+  const [idElement, sObject, extra] = elementOnly(element, path);
+  if (idElement === undefined || sObject === undefined || extra !== undefined) throw invalid(`${path}: expected Id then sObject`);
+  expect(idElement, NS_OUTBOUND, 'Id', path);
+  expect(sObject, NS_OUTBOUND, 'sObject', path);
+  const id = readId(textValue(idElement, `${path}/Id`), ID_PREFIX.notification, `${path}/Id`);
+  return { id, ...readSObject(sObject, `${path}/sObject`) };
+}
+
+function readSObject(element: XmlElement, path: string): Pick<Notification, 'type' | 'fields'> {
+  let typeAttribute: XmlAttribute | undefined;
+  for (const attribute of element.attributes) {
+    if (attribute.ns !== NS_XSI || attribute.local !== 'type') throw invalid(`${path}: unexpected attribute ${attribute.local}`);
+    typeAttribute = attribute;
+  }
+  const children = elementOnly(element, path);
+  const type = typeAttribute === undefined ? null : readType(typeAttribute.value, element.namespaces, path);
+  // A record deleted before delivery arrives as an empty sObject (Outbound Messaging docs).
+  if (type === null && children.length > 0) throw invalid(`${path}: fields without xsi:type`);
+  const seen = new Set<string>();
+  const fields: SObjectField[] = children.map((child) => {
+    if (child.ns !== NS_SOBJECT || !SOBJECT_NAME.test(child.local)) throw invalid(`${path}: unexpected element ${child.local}`);
+    const fieldPath = `${path}/${child.local}`;
+    if (seen.has(child.local)) throw invalid(`${fieldPath}: field repeated`);
+    seen.add(child.local);
+    return { name: child.local, value: nillableValue(child, fieldPath) };
+  });
+  return { type, fields };
+}
+
+/** xsi:type is a QName (XML Schema 1.0 part 2, section 3.2.18), resolved with the element's scope. */
+function readType(value: string, namespaces: ReadonlyMap<string, string>, path: string): string {
+  const colon = value.indexOf(':');
+  // An unprefixed QName takes the default namespace in scope (XML Schema 1.0 part 2, 3.2.18.1).
+  const prefix = colon === -1 ? '' : value.slice(0, colon);
+  const local = value.slice(colon + 1);
+  if (namespaces.get(prefix) !== NS_SOBJECT || !SOBJECT_NAME.test(local)) {
+    throw invalid(`${path}: xsi:type must name an sObject type in ${NS_SOBJECT}`);
+  }
+  return local;
+}
