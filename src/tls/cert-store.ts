@@ -313,7 +313,8 @@ function escapeValue(value: string): string {
  */
 export function normalizeSubject(dn: string): string {
   if (typeof dn !== 'string' || dn.trim() === '') throw new Error('a distinguished name must be a non-empty string');
-  return parseDn(dn.trim())
+  // Trim, but keep an escaped trailing space (`CN=a\ `).
+  return parseDn(dn.trimStart().replace(/(?<!\\)\s+$/, ''))
     .map((rdn) =>
       rdn
         .map((ava) => `${ava.name}=${escapeValue(ava.value)}`)
