@@ -21,6 +21,8 @@ export interface IpRangesImportOptions {
   readonly now?: Date;
 }
 
+/** config/load.ts reads allowlist files up to 1 MiB; a bigger one would fail the next reload. */
+const MAX_ALLOWLIST_FILE_BYTES = 1024 * 1024;
 /** Most lines of one list printed (added, removed, problems); the rest are counted. */
 const MAX_LISTED = 200;
 
@@ -52,6 +54,10 @@ async function writeAtomically(file: string, content: string): Promise<void> {
 
 /** Resolves with the exit code: 0 written or unchanged, 1 when nothing was written. */
 export async function importIpRanges(opts: IpRangesImportOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  if (path.resolve(opts.file) === path.resolve(opts.out)) {
+    err(`error: --out ${opts.out} is the input file; write the allowlist to another file`);
+    return 1;
+  }
   let text: string;
   try {
     text = await readFile(opts.file, 'utf8');
@@ -107,6 +113,10 @@ export async function importIpRanges(opts: IpRangesImportOptions, out: (line: st
   const content = renderAllowlist(checked.cidrs, {
     source: opts.file, date: opts.now ?? new Date(), filter: opts.filter, createDate: parsed.createDate,
   });
+  if (Buffer.byteLength(content) > MAX_ALLOWLIST_FILE_BYTES) {
+    err(`error: the allowlist would be larger than ${MAX_ALLOWLIST_FILE_BYTES} bytes, more than allowlist.files reads; narrow it with --region/--direction. ${opts.out} was not changed`);
+    return 1;
+  }
   try {
     await writeAtomically(opts.out, content);
   } catch (e) {

@@ -270,9 +270,16 @@ export function sortCidrs(cidrs: readonly string[]): string[] {
     .map(({ c }) => c);
 }
 
-/** The CIDR lines of an allowlist file: blank lines and `#` comments skipped, the rest trimmed. */
+/**
+ * The entries of an allowlist file in its line form, read the way `allowlist.files` reads them
+ * (config/load.ts `parseAllowlistFile`): `#` starts a comment, entries are trimmed, blank lines
+ * skipped.
+ */
 export function readAllowlistText(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return text.replace(/^\uFEFF/, '').split(/\r?\n/).map((line) => {
+    const hash = line.indexOf('#');
+    return (hash < 0 ? line : line.slice(0, hash)).trim();
+  }).filter((l) => l !== '');
 }
 
 export interface RangeDiff {
