@@ -301,10 +301,13 @@ function readListen(r: Reader, raw: unknown, opts: ValidateOptions): ValidatedCo
   return { host, port: checked ?? 0 };
 }
 
-function readStringList(r: Reader, v: unknown, path: string): (string | null)[] {
+/** Calls `each` for every string of a list, in order; non-strings are problems at their index. */
+function eachString(r: Reader, v: unknown, path: string, each: (s: string, itemPath: string) => void): void {
   const list = r.list(v, path);
-  if (list === null) return [];
-  return list.map((item, i) => r.string(item, `${path}[${i}]`));
+  list?.forEach((item, i) => {
+    const s = r.string(item, `${path}[${i}]`);
+    if (s !== null) each(s, `${path}[${i}]`);
+  });
 }
 
 function readTls(r: Reader, raw: unknown): ValidatedConfig['tls'] {
@@ -322,12 +325,11 @@ function readTls(r: Reader, raw: unknown): ValidatedConfig['tls'] {
   });
   const clientSubjects = r.optional(o, 'clientSubjects', 'tls', [] as string[], (v, p) => {
     const out: string[] = [];
-    readStringList(r, v, p).forEach((s, i) => {
-      if (s === null) return;
+    eachString(r, v, p, (s, itemPath) => {
       try {
         out.push(normalizeSubject(s));
       } catch (err) {
-        r.add(`${p}[${i}]`, (err as Error).message);
+        r.add(itemPath, (err as Error).message);
       }
     });
     return [...new Set(out)];
@@ -352,12 +354,11 @@ function readAllowlist(r: Reader, raw: unknown): ValidatedConfig['allowlist'] {
   const o = raw === undefined ? (r.add('allowlist', 'is required'), null) : r.object(raw, 'allowlist', KEYS.allowlist);
   const cidrs = r.optional(o, 'cidrs', 'allowlist', [] as string[], (v, p) => {
     const out: string[] = [];
-    readStringList(r, v, p).forEach((entry, i) => {
-      if (entry === null) return;
+    eachString(r, v, p, (entry, itemPath) => {
       try {
         out.push(parseCidr(entry).normalized);
       } catch (err) {
-        r.add(`${p}[${i}]`, (err as Error).message);
+        r.add(itemPath, (err as Error).message);
       }
     });
     return out;
@@ -515,21 +516,19 @@ function readRoutes(r: Reader, raw: unknown, allowedPorts: readonly number[] | n
       (v, p) => r.integer(v, p, 1, MAX_ROUTE_TIMEOUT_MS, " ms (it must stay under Salesforce's 60 s)"));
     const actionIds = r.optional(o, 'actionIds', base, [] as string[], (v, p) => {
       const out: string[] = [];
-      readStringList(r, v, p).forEach((id, j) => {
-        if (id === null) return;
+      eachString(r, v, p, (id, itemPath) => {
         const id18 = toId18(id);
-        if (id18 === null) r.add(`${p}[${j}]`, `${show(id)} is not a valid 15- or 18-character id (wrong length, characters or checksum)`);
-        else if (!id18.startsWith(ID_PREFIX.action)) r.add(`${p}[${j}]`, `${show(id)} is not an outbound-message action id (they start with ${ID_PREFIX.action})`);
+        if (id18 === null) r.add(itemPath, `${show(id)} is not a valid 15- or 18-character id (wrong length, characters or checksum)`);
+        else if (!id18.startsWith(ID_PREFIX.action)) r.add(itemPath, `${show(id)} is not an outbound-message action id (they start with ${ID_PREFIX.action})`);
         else out.push(id18);
       });
       return [...new Set(out)];
     });
     const objectTypes = r.optional(o, 'objectTypes', base, [] as string[], (v, p) => {
       const out: string[] = [];
-      readStringList(r, v, p).forEach((t, j) => {
-        if (t === null) return;
+      eachString(r, v, p, (t, itemPath) => {
         if (OBJECT_TYPE.test(t)) out.push(t);
-        else r.add(`${p}[${j}]`, `${show(t)} is not an sObject API name (a letter, then letters, digits or _; e.g. Contact, Invoice__c)`);
+        else r.add(itemPath, `${show(t)} is not an sObject API name (a letter, then letters, digits or _; e.g. Contact, Invoice__c)`);
       });
       return [...new Set(out)];
     });

@@ -131,9 +131,9 @@ describe('chainsTo', () => {
 describe('daysLeft and isCurrentlyValid', () => {
   it('counts whole days left, negative once expired', () => {
     const notAfter = new Date(pki.client.x509.validTo);
-    expect(daysLeft(pki.client, new Date(notAfter.getTime() - 10 * DAY - 1000))).toBe(10);
-    expect(daysLeft(pki.client, new Date(notAfter.getTime() - 1000))).toBe(0);
-    expect(daysLeft(pki.client, new Date(notAfter.getTime() + 1000))).toBe(-1);
+    expect(daysLeft(pki.client.x509, new Date(notAfter.getTime() - 10 * DAY - 1000))).toBe(10);
+    expect(daysLeft(pki.client.x509, new Date(notAfter.getTime() - 1000))).toBe(0);
+    expect(daysLeft(pki.client.x509, new Date(notAfter.getTime() + 1000))).toBe(-1);
     expect(daysLeft(pki.expiredClient.x509)).toBeLessThan(-9);
   });
 
