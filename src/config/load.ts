@@ -53,6 +53,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   } catch (err) {
     throw new ConfigError([{ path: FILE_PATH, message: `configuration file ${file} ${fileReadProblem(err)}` }]);
   }
+  text = text.replace(/^\uFEFF/, ''); // a byte-order mark from Windows editors
   const raw = ext === '.json' ? parseJson(text) : parseYaml(text);
   return loadConfigFromObject(raw, path.dirname(source), source, opts);
 }

@@ -287,7 +287,8 @@ function readListenPort(r: Reader, v: unknown, path: string, allowZero: boolean)
   const ok = typeof v === 'number' && Number.isInteger(v) && (v === 443 || (v >= 1024 && v <= 65535) || (allowZero && v === 0));
   if (!ok) {
     // shared/SALESFORCE.md "Network and certificates": Salesforce calls HTTPS endpoints on 443 or 1024-65535.
-    r.add(path, `must be 443 or an integer from 1024 to 65535 (the ports Salesforce calls over HTTPS), got ${show(v)}`);
+    const hint = v === 0 ? ' (port 0, an ephemeral port, is accepted only with the loader option allowPortZero, for tests)' : '';
+    r.add(path, `must be 443 or an integer from 1024 to 65535 (the ports Salesforce calls over HTTPS), got ${show(v)}${hint}`);
     return null;
   }
   return v;
@@ -565,7 +566,7 @@ function readAdmin(r: Reader, raw: unknown, opts: ValidateOptions): ValidatedCon
   const d = DEFAULTS.adminListener;
   const host = r.optional(o, 'host', 'admin', d.host as string, (v, p) => readHost(r, v, p));
   const port = r.optional(o, 'port', 'admin', d.port as number, (v, p) =>
-    opts.allowPortZero && v === 0 ? 0 : r.integer(v, p, 1024, 65535));
+    opts.allowPortZero && v === 0 ? 0 : r.integer(v, p, 1024, 65535, v === 0 ? ' (0 only with the loader option allowPortZero)' : ''));
   const allowRemote = r.optional(o, 'allowRemote', 'admin', d.allowRemote as boolean, (v, p) => r.boolean(v, p));
   if (!isLoopback(host) && !allowRemote) {
     r.add('admin.host', `${show(host)} is not a loopback address; the admin listener is local only unless admin.allowRemote is true`);

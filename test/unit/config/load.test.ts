@@ -181,7 +181,10 @@ describe('a valid configuration', () => {
 
   it('accepts port 0 for listen and admin only when asked (tests)', async () => {
     const raw = { ...base(), listen: { port: 0 }, admin: { port: 0 } };
-    expect((await problemsOf(raw)).map((p) => p.path)).toEqual(['listen.port', 'admin.port']);
+    expect(await problemsOf(raw)).toEqual([
+      { path: 'listen.port', message: 'must be 443 or an integer from 1024 to 65535 (the ports Salesforce calls over HTTPS), got 0 (port 0, an ephemeral port, is accepted only with the loader option allowPortZero, for tests)' },
+      { path: 'admin.port', message: 'must be an integer from 1024 to 65535 (0 only with the loader option allowPortZero), got 0' },
+    ]);
     const cfg = await load(raw, { allowPortZero: true });
     expect(cfg.listen.port).toBe(0);
     expect(cfg.admin?.port).toBe(0);
@@ -231,7 +234,7 @@ describe('configuration files', () => {
 
   it('reads JSON, and .yml', async () => {
     const json = path.join(dir, 'gateway.json');
-    await writeFile(json, JSON.stringify(relative()));
+    await writeFile(json, `\uFEFF${JSON.stringify(relative())}`); // with a byte-order mark
     expect((await loadConfig(json)).routes).toHaveLength(1);
     const yml = path.join(dir, 'gateway.yml');
     await writeFile(yml, JSON.stringify(relative())); // JSON is YAML
@@ -357,7 +360,7 @@ describe('types and ranges', () => {
     expect(problems).toHaveLength(9);
   });
 
-  it.each([80, 0, 1023, 65536, 8443.5, -443])('rejects listen.port %s', async (port) => {
+  it.each([80, 1023, 65536, 8443.5, -443])('rejects listen.port %s', async (port) => {
     const problems = await problemsWith((raw) => {
       raw.listen.port = port;
     });
