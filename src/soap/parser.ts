@@ -3,11 +3,14 @@
  *   1. decode: UTF-8 only, strictly (XML 1.0 section 4.3.3 and Appendix F);
  *   2. pre-scan: a complete XML 1.0 well-formedness check under structural limits, which refuses
  *      DOCTYPE (so no entity, external DTD or parameter entity can exist) and processing
- *      instructions before any tree is built;
- *   3. build: fast-xml-parser turns the checked text into an ordered tree, which `toElement`
- *      converts into XmlElement, resolving namespaces and decoding references exactly once.
- * Only step 3 knows fast-xml-parser: a purpose-built scanner can replace it behind parseXml.
- * The pre-scan records every element name and attribute count, and step 3 must agree with it:
+ *      instructions before any tree is built, and records where tags and character data are;
+ *   3. build: fast-xml-parser builds the element tree from the tags, and `toElement` converts it
+ *      into XmlElement, resolving namespaces and decoding references exactly once.
+ * fast-xml-parser is given the tags only, not the character data: it collects text one character
+ * at a time (OrderedObjParser.js, `textData += xmlData[i]`), which measured about 1 s for 5 MB of
+ * text in fields within the limits; the pre-scan already knows where each text run starts and ends.
+ * Only step 3 knows fast-xml-parser: a purpose-built scanner can replace it behind parseXml. The
+ * pre-scan also records every element name and attribute count, and step 3 must agree with it:
  * two parsers reading one document differently is how parser-differential attacks work.
  */
 import { XMLParser, type X2jOptions } from 'fast-xml-parser';
@@ -20,6 +23,8 @@ export const DEFAULT_XML_LIMITS: XmlLimits = Object.freeze({
   maxDepth: 16,
   // 100 notifications of a few hundred fields each.
   maxElements: 50_000,
+  // The pre-scan also caps attributes in the whole document at maxElements: each costs the tree
+  // builder more than an element does, and a notifications call has about one per element.
   maxAttributesPerElement: 32,
   maxNameLength: 256,
   // Characters. Salesforce's largest text field (Long/Rich Text Area) holds 131,072.
@@ -41,11 +46,11 @@ export function parseXml(body: Buffer, limits: XmlLimits): XmlElement {
   const shape = new PreScan(text, limits).run(declarationEnd(text));
   let ordered: unknown;
   try {
-    ordered = FXP.parse(text);
+    ordered = FXP.parse(tagsOnly(text, shape.tags));
   } catch {
     throw new GatewayError('GW_ERR_INTERNAL', 'fast-xml-parser refused a document the pre-scan accepted');
   }
-  return toElement(ordered, shape);
+  return toElement(ordered, shape, characterData(text, shape));
 }
 
 function checkLimits(limits: XmlLimits): void {
@@ -114,10 +119,15 @@ const COLON = 0x3a;
 const SEMICOLON = 0x3b;
 const RBRACKET = 0x5d;
 
-/** What the pre-scan saw, in document order, for the cross-check in step 3. */
+/** What the pre-scan saw, in document order. */
 interface Shape {
+  /** Element QNames and attribute counts, indexed by element in document order. */
   readonly names: readonly string[];
   readonly attributeCounts: readonly number[];
+  /** [start, end) offsets of every start and end tag. */
+  readonly tags: readonly number[];
+  /** Character data as (element index, start, end, 1 for CDATA else 0) quadruples. */
+  readonly segments: readonly number[];
 }
 
 /** XML 1.0 section 2.3 S. */
@@ -162,9 +172,13 @@ class PreScan {
   readonly #limits: XmlLimits;
   readonly #names: string[] = [];
   readonly #attributeCounts: number[] = [];
-  readonly #open: string[] = [];
+  readonly #tags: number[] = [];
+  readonly #segments: number[] = [];
+  /** Indices of the open elements, innermost last. */
+  readonly #open: number[] = [];
   readonly #openTotals: number[] = [];
   readonly #seen = new Set<string>();
+  #attributes = 0;
   /** Character data of the innermost open element so far, in UTF-16 code units. */
   #total = 0;
   /** Code units that the last reference decodes to. */
@@ -188,7 +202,7 @@ class PreScan {
     if (i < s.length) {
       throw malformed(s.charCodeAt(i) === LT ? `second root element at ${i}` : `text after the root element at ${i}`);
     }
-    return { names: this.#names, attributeCounts: this.#attributeCounts };
+    return { names: this.#names, attributeCounts: this.#attributeCounts, tags: this.#tags, segments: this.#segments };
   }
 
   /** XML 1.0 section 2.8 Misc*: whitespace and comments around the root element. */
@@ -234,6 +248,7 @@ class PreScan {
     if (end === -1) throw malformed(`unclosed CDATA section at ${i}`);
     this.#countText(end - from, end - from, i);
     this.#checkChars(from, end);
+    if (end > from) this.#segments.push(this.#open.at(-1) ?? 0, from, end, 1);
     return end + 3;
   }
 
@@ -273,6 +288,7 @@ class PreScan {
       if (units > max) break;
     }
     this.#countText(units, units, from);
+    this.#segments.push(this.#open.at(-1) ?? 0, from, i, 0);
     return i;
   }
 
@@ -365,15 +381,18 @@ class PreScan {
       const c = s.charCodeAt(i);
       if (c === GT || (c === SLASH && s.charCodeAt(i + 1) === GT)) {
         this.#attributeCounts[index] = seen.size;
-        if (c === SLASH) return i + 2;
-        this.#open.push(name);
+        const end = c === SLASH ? i + 2 : i + 1;
+        this.#tags.push(at, end);
+        if (c === SLASH) return end;
+        this.#open.push(index);
         this.#openTotals.push(this.#total);
         this.#total = 0;
-        return i + 1;
+        return end;
       }
       if (i >= s.length) throw malformed(`unclosed start tag at ${at}`);
       if (i === afterName) throw malformed(`attributes must be separated by whitespace at ${i}`);
       if (seen.size >= limits.maxAttributesPerElement) throw overLimit(`more than maxAttributesPerElement at ${at}`);
+      if (++this.#attributes > limits.maxElements) throw overLimit(`more than maxElements attributes in the document at ${i}`);
       const attributeEnd = this.#qname(i);
       const attribute = s.slice(i, attributeEnd);
       if (seen.has(attribute)) throw malformed(`duplicate attribute at ${i}`);
@@ -415,8 +434,9 @@ class PreScan {
     const nameEnd = this.#qname(at + 2);
     const i = this.#skipSpace(nameEnd);
     if (s.charCodeAt(i) !== GT) throw malformed(`malformed end tag at ${at}`);
-    if (s.slice(at + 2, nameEnd) !== this.#open.pop()) throw malformed(`end tag does not match its start tag at ${at}`);
+    if (s.slice(at + 2, nameEnd) !== this.#names[this.#open.pop() ?? -1]) throw malformed(`end tag does not match its start tag at ${at}`);
     this.#total = this.#openTotals.pop() ?? 0;
+    this.#tags.push(at, i + 1);
     return i + 1;
   }
 }
@@ -434,14 +454,14 @@ const CDATA_KEY = '#cdata';
 const ATTRIBUTES_KEY = ':@';
 
 const FXP_OPTIONS: X2jOptions = {
-  // Arrays in document order: text, CDATA and elements stay interleaved and nothing is merged
-  // into an object by name.
+  // Arrays in document order: repeated names stay apart and nothing is merged by name.
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: ATTRIBUTE_MARK,
   attributesGroupName: false,
+  // Character data never reaches the parser (tagsOnly). The text options below are still set so
+  // that any text it did see would stay raw and apart, and toElement would refuse it.
   textNodeName: TEXT_KEY,
-  // CDATA stays apart from text, because its content is literal and must not be decoded.
   cdataPropName: CDATA_KEY,
   commentPropName: false,
   // Prefixes are kept; toElement resolves them with their scopes (the library does not).
@@ -482,20 +502,74 @@ const FXP = new XMLParser(FXP_OPTIONS);
 // Namespaces in XML 1.0 section 3: the xml prefix is bound from the start.
 const ROOT_SCOPE: ReadonlyMap<string, string> = new Map([['xml', NS_XML]]);
 
-const REFERENCE = /&(?:(lt|gt|amp|quot|apos)|#x([0-9A-Fa-f]+)|#([0-9]+));/g;
-const PREDEFINED: ReadonlyMap<string, string> = new Map([['lt', '<'], ['gt', '>'], ['amp', '&'], ['quot', '"'], ['apos', "'"]]);
-
-/** Decodes the references the pre-scan checked, in one pass: a decoded '&' is never read again. */
-function decodeReferences(raw: string): string {
-  if (!raw.includes('&')) return raw;
-  return raw.replace(REFERENCE, (_all, name: string | undefined, hex: string | undefined, dec: string | undefined) =>
-    name !== undefined ? (PREDEFINED.get(name) ?? '') : String.fromCodePoint(hex !== undefined ? parseInt(hex, 16) : Number(dec)));
+/** The document reduced to its tags, which is all fast-xml-parser has to read. */
+function tagsOnly(text: string, tags: readonly number[]): string {
+  const parts: string[] = [];
+  for (let k = 0; k < tags.length; k += 2) parts.push(text.slice(tags[k], tags[k + 1]));
+  return parts.join('');
 }
 
-// XML 1.0 section 3.3.3: literal whitespace in an attribute value becomes a space; the library
-// has already turned CRLF into LF (section 2.11), and references are decoded afterwards.
+/**
+ * Each element's character data: CDATA literally, text with references decoded. Line ends are
+ * normalised first (XML 1.0 section 2.11), so a literal CR is read as LF and only &#13; is a CR.
+ */
+function characterData(text: string, shape: Shape): string[] {
+  const data = new Array<string>(shape.names.length).fill('');
+  const { segments } = shape;
+  for (let k = 0; k < segments.length; k += 4) {
+    const element = segments[k] ?? 0;
+    const raw = text.slice(segments[k + 1], segments[k + 2]);
+    const lines = raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw;
+    data[element] += segments[k + 3] === 1 ? lines : decodeReferences(lines);
+  }
+  return data;
+}
+
+const PREDEFINED: ReadonlyMap<string, number> = new Map([['lt', 0x3c], ['gt', 0x3e], ['amp', 0x26], ['quot', 0x22], ['apos', 0x27]]);
+/** Code units per String.fromCharCode call, well below engines' argument limits. */
+const DECODE_CHUNK = 8_192;
+
+/**
+ * Decodes the references in `raw`, in one pass, so a decoded '&' is never read again. Only for
+ * text the pre-scan accepted: every '&' starts one of the five predefined entities or a
+ * character reference to an XML character. Writes UTF-16 code units instead of concatenating
+ * strings, which costs a few milliseconds for a million references.
+ */
+function decodeReferences(raw: string): string {
+  if (!raw.includes('&')) return raw;
+  const out = new Uint16Array(raw.length);
+  let n = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c !== AMP) {
+      out[n++] = c;
+      continue;
+    }
+    const end = raw.indexOf(';', i);
+    let cp: number;
+    if (raw.charCodeAt(i + 1) === 0x23) {
+      const hex = raw.charCodeAt(i + 2) === 0x78;
+      cp = parseInt(raw.slice(hex ? i + 3 : i + 2, end), hex ? 16 : 10);
+    } else {
+      cp = PREDEFINED.get(raw.slice(i + 1, end)) ?? 0xfffd;
+    }
+    if (cp > 0xffff) {
+      out[n++] = 0xd800 + ((cp - 0x10000) >> 10);
+      out[n++] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+    } else {
+      out[n++] = cp;
+    }
+    i = end;
+  }
+  let decoded = '';
+  for (let k = 0; k < n; k += DECODE_CHUNK) decoded += String.fromCharCode(...out.subarray(k, Math.min(n, k + DECODE_CHUNK)));
+  return decoded;
+}
+
+// XML 1.0 section 3.3.3: literal whitespace in an attribute value becomes a space, a CRLF pair
+// one space (section 2.11); references are decoded afterwards, so &#9; stays a tab.
 function attributeValue(raw: string): string {
-  return decodeReferences(raw.replace(/[\t\n\r]/g, ' '));
+  return decodeReferences(raw.replace(/\r\n?|[\t\n]/g, ' '));
 }
 
 type FxpItem = Readonly<Record<string, unknown>>;
@@ -514,9 +588,14 @@ function stringOf(value: unknown): string {
   return value;
 }
 
+/** The item's element key; any other key but the attributes is a text node and unexpected. */
 function elementKey(item: FxpItem): string | undefined {
-  for (const key of Object.keys(item)) if (key.startsWith(ELEMENT_MARK)) return key;
-  return undefined;
+  let found: string | undefined;
+  for (const key of Object.keys(item)) {
+    if (key.startsWith(ELEMENT_MARK) && found === undefined) found = key;
+    else if (key !== ATTRIBUTES_KEY) return undefined;
+  }
+  return found;
 }
 
 function splitQName(qname: string): readonly [prefix: string, local: string] {
@@ -524,14 +603,21 @@ function splitQName(qname: string): readonly [prefix: string, local: string] {
   return colon === -1 ? ['', qname] : [qname.slice(0, colon), qname.slice(colon + 1)];
 }
 
-function toElement(ordered: unknown, shape: Shape): XmlElement {
-  const roots = itemsOf(ordered).filter((item) => elementKey(item) !== undefined);
-  const [root] = roots;
-  if (roots.length !== 1 || root === undefined) throw differential('not one root element');
-  const cursor = { next: 0 };
-  const element = convert(root, ROOT_SCOPE, shape, cursor);
+/** Converts fast-xml-parser's ordered tree, checking it against the pre-scan as it goes. */
+function toElement(ordered: unknown, shape: Shape, data: readonly string[]): XmlElement {
+  const [root, extra] = itemsOf(ordered);
+  if (root === undefined || extra !== undefined) throw differential('not one root element');
+  const cursor: Cursor = { shape, data, next: 0 };
+  const element = convert(root, ROOT_SCOPE, cursor);
   if (cursor.next !== shape.names.length) throw differential('element count');
   return element;
+}
+
+interface Cursor {
+  readonly shape: Shape;
+  readonly data: readonly string[];
+  /** Index of the next element in document order. */
+  next: number;
 }
 
 /** Namespaces in XML 1.0 section 3, including its reserved prefixes and namespace names. */
@@ -555,11 +641,12 @@ function resolve(scope: ReadonlyMap<string, string>, prefix: string): string {
   return uri;
 }
 
-function convert(item: FxpItem, parentScope: ReadonlyMap<string, string>, shape: Shape, cursor: { next: number }): XmlElement {
+function convert(item: FxpItem, parentScope: ReadonlyMap<string, string>, cursor: Cursor): XmlElement {
   const key = elementKey(item);
   if (key === undefined) throw differential('expected an element');
   const index = cursor.next++;
   const qname = key.slice(ELEMENT_MARK.length);
+  const { shape } = cursor;
   if (shape.names[index] !== qname) throw differential('element name');
 
   const rawAttributes = (item[ATTRIBUTES_KEY] ?? {}) as Readonly<Record<string, unknown>>;
@@ -582,25 +669,18 @@ function convert(item: FxpItem, parentScope: ReadonlyMap<string, string>, shape:
 
   const [prefix, local] = splitQName(qname);
   const ns = prefix === '' ? (scope.get('') ?? '') : resolve(scope, prefix);
-  const attributes: XmlAttribute[] = [];
-  const expanded = new Set<string>();
-  for (const [qAttr, value] of plain) {
+  const attributes: XmlAttribute[] = plain.map(([qAttr, value]) => {
     const [aPrefix, aLocal] = splitQName(qAttr);
     // Unprefixed attributes are in no namespace (Namespaces in XML 1.0 section 6.2).
-    const aNs = aPrefix === '' ? '' : resolve(scope, aPrefix);
+    return { ns: aPrefix === '' ? '' : resolve(scope, aPrefix), local: aLocal, prefix: aPrefix, value };
+  });
+  if (attributes.length > 1) {
     // Section 6.3: no two attributes with the same expanded name. U+0000 is not an XML character.
-    const id = `${aNs}\u0000${aLocal}`;
-    if (expanded.has(id)) throw malformed('duplicate attribute after namespace resolution');
-    expanded.add(id);
-    attributes.push({ ns: aNs, local: aLocal, prefix: aPrefix, value });
+    const expanded = new Set(attributes.map((a) => `${a.ns}\u0000${a.local}`));
+    if (expanded.size !== attributes.length) throw malformed('duplicate attribute after namespace resolution');
   }
 
-  const children: XmlElement[] = [];
-  let text = '';
-  for (const child of itemsOf(item[key])) {
-    if (Object.hasOwn(child, TEXT_KEY)) text += decodeReferences(stringOf(child[TEXT_KEY]));
-    else if (Object.hasOwn(child, CDATA_KEY)) for (const part of itemsOf(child[CDATA_KEY])) text += stringOf(part[TEXT_KEY]);
-    else children.push(convert(child, scope, shape, cursor));
-  }
-  return { ns, local, prefix, attributes, children, text, namespaces: scope };
+  // Only elements: character data never reaches fast-xml-parser (see tagsOnly).
+  const children = itemsOf(item[key]).map((child) => convert(child, scope, cursor));
+  return { ns, local, prefix, attributes, children, text: cursor.data[index] ?? '', namespaces: scope };
 }
