@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -268,6 +269,64 @@ describe('reload', () => {
       expect(other.exitCode).toBeNull();
     } finally {
       other.kill();
+    }
+  });
+
+  it('makes a running gateway re-read its configuration', async () => {
+    const config = path.join(pki.dir, 'gateway.yaml');
+    // A file may not ask for port 0 (Salesforce calls 443 or 1024-65535): borrow a free one.
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const yaml = (level: string): string => [
+      `listen: { host: 127.0.0.1, port: ${port} }`,
+      'tls:',
+      `  cert: ${JSON.stringify(pki.server.certPath)}`,
+      `  key: ${JSON.stringify(pki.server.keyPath)}`,
+      `  clientCa: ${JSON.stringify(pki.ca.certPath)}`,
+      `  clientCertificates: [${JSON.stringify(pki.client.certPath)}]`,
+      'allowlist: { cidrs: [127.0.0.1/32] }',
+      'organizations: [00D000000000001EAA]',
+      'salesforceHosts: [salesforce.com]',
+      'upstream: { allowedPorts: [9] }',
+      'routes:',
+      '  - { path: /outbound/contact, target: "http://127.0.0.1:9/contact", format: soap, timeoutMs: 1000 }',
+      'pidFile: gateway.pid',
+      `log: { level: ${level} }`,
+      '',
+    ].join('\n');
+    await writeFile(config, yaml('info'));
+    const gw = spawn(process.execPath, [CLI, 'start', '--config', config], { cwd: pki.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let logs = '';
+    const seen = (what: string, timeoutMs = 10_000): Promise<void> => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`gateway log never showed ${what}:\n${logs}`)), timeoutMs);
+      const check = (): void => { if (logs.includes(what)) { clearTimeout(timer); resolve(); } };
+      gw.stdout.on('data', check);
+      gw.on('close', () => { clearTimeout(timer); reject(new Error(`gateway exited before ${what}:\n${logs}`)); });
+      check();
+    });
+    gw.stdout.on('data', (c: Buffer) => { logs += c.toString(); });
+    gw.stderr.on('data', (c: Buffer) => { logs += c.toString(); });
+    try {
+      await seen('"event":"listening"');
+      // The pid file is written right after the listener binds.
+      for (let i = 0; i < 50 && !existsSync(path.join(pki.dir, 'gateway.pid')); i++) await new Promise((r) => setTimeout(r, 20));
+      await writeFile(config, yaml('debug'));
+      const r = await cli(['reload', '--config', config]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`sent SIGHUP to sfom-gateway (pid ${gw.pid}`);
+      await seen('"event":"reload"');
+      expect(logs).toMatch(/"event":"reload","result":"success"/);
+    } finally {
+      if (gw.exitCode === null && gw.signalCode === null) {
+        const closed = new Promise((r) => gw.on('close', r));
+        gw.kill('SIGTERM');
+        await closed;
+      }
     }
   });
 });
