@@ -52,7 +52,8 @@ function invalid(detail: string): GatewayError {
 
 function expect(element: XmlElement, ns: string, local: string, parent: string): void {
   if (element.ns !== ns || element.local !== local) {
-    throw invalid(`${parent === '' ? '' : `${parent}: `}expected ${local}, found ${element.local} (namespace checked, not prefix)`);
+    const found = element.local === local ? `${local} in another namespace` : element.local;
+    throw invalid(`${parent === '' ? '' : `${parent}: `}expected ${local}, found ${found}`);
   }
 }
 
