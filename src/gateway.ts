@@ -36,6 +36,7 @@ export class Gateway {
   readonly #overload: OverloadGuard;
   readonly #stages: readonly Stage[];
   readonly #inFlight = new Set<RequestContext>();
+  readonly #requestsOnSocket = new WeakMap<object, number>();
   readonly #listener: Listener;
   #runtime: Runtime;
   #generation = 0;
@@ -51,7 +52,7 @@ export class Gateway {
       runtime: () => this.#runtime,
       events: this.events,
       onRequest: (req, res) => this.#onRequest(req, res),
-      onClientError: (code, remoteAddress, detail) => this.#onClientError(code, remoteAddress, detail),
+      onClientError: (code, remoteAddress, detail, requestId) => this.#onClientError(code, remoteAddress, detail, requestId),
     });
   }
 
@@ -112,7 +113,9 @@ export class Gateway {
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const ctx of this.#inFlight) {
+      if (ctx.res.headersSent) continue;
       sendFault(ctx.res, 'GW_ERR_SHUTTING_DOWN', ctx.requestId, true);
+      this.events.emit('request', decisionOf(ctx, new GatewayError('GW_ERR_SHUTTING_DOWN')));
     }
     this.#listener.destroyAll();
     await stopped;
@@ -122,6 +125,10 @@ export class Gateway {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    // maxRequestsPerSocket is counted here rather than by Node, whose answer past the limit is
+    // a bare 503 instead of a SOAP fault, and which leaves the connection open.
+    const served = (this.#requestsOnSocket.get(req.socket) ?? 0) + 1;
+    this.#requestsOnSocket.set(req.socket, served);
     const ctx: RequestContext = {
       requestId: randomUUID(),
       req,
@@ -129,6 +136,7 @@ export class Gateway {
       runtime: this.#runtime,
       remoteAddress: req.socket.remoteAddress ?? '',
       startedAt: performance.now(),
+      lastOnConnection: served >= this.#runtime.config.limits.maxRequestsPerSocket,
       clientCertFingerprint: null,
       route: null,
       body: null,
@@ -152,9 +160,9 @@ export class Gateway {
     });
   }
 
-  #onClientError(code: ErrorCode, remoteAddress: string, detail: string): void {
+  #onClientError(code: ErrorCode, remoteAddress: string, detail: string, requestId: string): void {
     this.events.emit('request', {
-      requestId: randomUUID(),
+      requestId,
       outcome: 'rejected',
       reason: code,
       status: new GatewayError(code).status,

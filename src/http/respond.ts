@@ -25,8 +25,9 @@ function write(res: ServerResponse, status: number, body: Buffer, requestId: str
   res.end(body);
 }
 
-export function sendAck(res: ServerResponse, ack: boolean, requestId: string): void {
-  write(res, 200, ack ? ACK_TRUE : ACK_FALSE, requestId, false);
+/** @param close the last answer on this connection (maxRequestsPerSocket reached). */
+export function sendAck(res: ServerResponse, ack: boolean, requestId: string, close = false): void {
+  write(res, 200, ack ? ACK_TRUE : ACK_FALSE, requestId, close);
 }
 
 /** @param close ask Node to close the connection after the answer (a body left unread, a bad peer). */

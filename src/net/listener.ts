@@ -4,7 +4,7 @@
  * socket is destroyed there. Accepted sockets are handed to an https.Server that is never bound
  * itself. Every server timeout is set in `applyLimits`, in one place.
  */
-import { constants as cryptoConstants } from 'node:crypto';
+import { constants as cryptoConstants, randomUUID } from 'node:crypto';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -12,7 +12,7 @@ import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import type { LimitsConfig, TlsMaterial } from '../config/types.js';
 import type { GatewayEvents, ConnectionRefusalReason } from '../observability/events.js';
 import type { Runtime } from '../runtime.js';
-import { rawFault } from '../http/respond.js';
+import { rawFault, sendFault } from '../http/respond.js';
 import type { ErrorCode } from '../errors.js';
 
 /** How often Node checks headersTimeout/requestTimeout (default 30 s): well within a second. */
@@ -39,7 +39,7 @@ export interface ListenerOptions {
   readonly events: GatewayEvents;
   readonly onRequest: RequestHandler;
   /** Called for requests Node's HTTP parser refused (malformed, headers too large, timeout). */
-  readonly onClientError: (code: ErrorCode, remoteAddress: string, detail: string) => void;
+  readonly onClientError: (code: ErrorCode, remoteAddress: string, detail: string, requestId: string) => void;
 }
 
 export class Listener {
@@ -86,7 +86,8 @@ export class Listener {
     s.requestTimeout = limits.requestTimeoutMs;
     s.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
     s.keepAliveTimeout = limits.keepAliveTimeoutMs;
-    s.maxRequestsPerSocket = limits.maxRequestsPerSocket;
+    // Counted by the gateway (see gateway.ts), which answers the last one with Connection: close.
+    s.maxRequestsPerSocket = 0;
     s.maxHeadersCount = 100;
   }
 
@@ -100,6 +101,9 @@ export class Listener {
       // ipv6Only false: "::" accepts IPv4 too (as IPv4-mapped addresses, matched as IPv4).
       this.#tcp.listen({ host, port, ipv6Only: false }, () => {
         this.#tcp.off('error', reject);
+        // The https server is never bound itself, but Node starts its connection tracking (the
+        // header/request timeout checks and closeIdleConnections) on its 'listening' event.
+        this.#https.emit('listening');
         resolve(this.#tcp.address() as AddressInfo);
       });
     });
@@ -165,10 +169,18 @@ export class Listener {
     let code: ErrorCode = 'GW_ERR_BAD_REQUEST';
     if (err.code === 'HPE_HEADER_OVERFLOW') code = 'GW_ERR_HEADERS_TOO_LARGE';
     else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') code = 'GW_ERR_REQUEST_TIMEOUT';
-    this.#opts.onClientError(code, remoteAddress, err.code ?? 'parse error');
-    if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) {
-      socket.end(rawFault(code));
+    const requestId = randomUUID();
+    this.#opts.onClientError(code, remoteAddress, err.code ?? 'parse error', requestId);
+    // A request already under way (its body too slow) has a response object: answer through it,
+    // so HTTP framing stays right; otherwise write the fault on the raw socket.
+    const pending = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (pending && !pending.headersSent) {
+      pending.once('finish', () => socket.destroy());
+      setTimeout(() => socket.destroy(), 1000).unref();
+      sendFault(pending, code, requestId, true);
+      return;
     }
+    if (socket.writable && !pending) socket.end(rawFault(code));
     socket.destroy();
   }
 }

@@ -12,6 +12,8 @@ export interface RequestContext {
   readonly runtime: Runtime;
   readonly remoteAddress: string;
   readonly startedAt: number;
+  /** The last request this connection may carry (maxRequestsPerSocket): answer with Connection: close. */
+  readonly lastOnConnection: boolean;
   clientCertFingerprint: string | null;
   route: RouteConfig | null;
   body: Buffer | null;

@@ -18,11 +18,14 @@ export async function runPipeline(ctx: RequestContext, stages: readonly Stage[],
     error = isGatewayError(err) ? err : new GatewayError('GW_ERR_INTERNAL', describeUnexpected(err));
   }
 
+  // Whoever answers logs: a request already answered elsewhere (a timeout raised by Node's HTTP
+  // server, a forced answer while stopping) has had its decision published there.
+  if (ctx.res.headersSent || ctx.res.destroyed) return;
   if (error) {
     // A body left unread (or half read) makes the connection unusable: close it after the answer.
-    sendFault(ctx.res, error.code, ctx.requestId, !ctx.bodyConsumed);
+    sendFault(ctx.res, error.code, ctx.requestId, !ctx.bodyConsumed || ctx.lastOnConnection);
   } else {
-    sendAck(ctx.res, ctx.ack === true, ctx.requestId);
+    sendAck(ctx.res, ctx.ack === true, ctx.requestId, ctx.lastOnConnection);
   }
   events.emit('request', decisionOf(ctx, error));
 }

@@ -79,8 +79,14 @@ describe('keep-alive', () => {
     for (let i = 0; i < 3; i++) answers.push(await exchangeRaw(socket, request, 300));
     expect(answers.every((a) => a.startsWith('HTTP/1.1 200'))).toBe(true);
     expect(answers[2]).toMatch(/connection: close/i);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(socket.destroyed || socket.readableEnded).toBe(true);
+    const ended = await new Promise<boolean>((resolve) => {
+      if (socket.destroyed || socket.readableEnded) return resolve(true);
+      const t = setTimeout(() => resolve(false), 1000);
+      socket.once('end', () => { clearTimeout(t); resolve(true); });
+      socket.once('close', () => { clearTimeout(t); resolve(true); });
+      socket.resume();
+    });
+    expect(ended).toBe(true);
     expect((await post(h.port, h.salesforce, { body: contact1 })).status).toBe(200);
   });
 });

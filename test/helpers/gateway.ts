@@ -64,7 +64,7 @@ export async function startHarness(override?: ConfigOverride, shared?: { pki?: P
   const logs = logSink();
   const raw = baseConfig(pki, upstream);
   override?.(raw, { pki, upstream });
-  const config = await loadConfigFromObject(raw, pki.dir, 'test-config');
+  const config = await loadConfigFromObject(raw, pki.dir, 'test-config', { allowPortZero: true });
   const gateway = new Gateway(config, { logDestination: logs.stream });
   const address = await gateway.start();
   return {
