@@ -15,6 +15,10 @@ import { DEFAULT_OVERLOAD_LIMITS, OverloadGuard, type OverloadLimits } from './n
 import { GatewayEvents } from './observability/events.js';
 import { subscribeLogs } from './observability/log-subscriber.js';
 import { createLogger } from './observability/logger.js';
+import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
+import { startAdmin, type AdminServer } from './admin/server.js';
+import { expiryReport, logExpiry, scheduleDailyExpiryCheck } from './tls/expiry.js';
+import { ConfigError, type ConfigProblem } from './errors.js';
 import type { RequestContext } from './pipeline/context.js';
 import { decisionOf, runPipeline } from './pipeline/run.js';
 import { createStages, type Stage } from './pipeline/stages.js';
@@ -38,6 +42,9 @@ export class Gateway {
   readonly #inFlight = new Set<RequestContext>();
   readonly #requestsOnSocket = new WeakMap<object, number>();
   readonly #listener: Listener;
+  readonly metrics: GatewayMetrics;
+  #admin: AdminServer | null = null;
+  #dailyExpiry: { stop(): void } | null = null;
   #runtime: Runtime;
   #generation = 0;
   #closing: Promise<void> | null = null;
@@ -48,6 +55,7 @@ export class Gateway {
     this.#overload = new OverloadGuard(opts.overload ?? DEFAULT_OVERLOAD_LIMITS);
     this.#stages = createStages({ upstream: this.#upstream, xmlLimits: DEFAULT_XML_LIMITS, overload: this.#overload });
     subscribeLogs(this.events, this.logger);
+    this.metrics = createMetrics(this.events, { routes: () => this.#runtime.config.routes });
     this.#listener = new Listener({
       runtime: () => this.#runtime,
       events: this.events,
@@ -65,7 +73,52 @@ export class Gateway {
     const { host, port } = this.#runtime.config.listen;
     const address = await this.#listener.listen(host, port);
     this.logger.info({ event: 'listening', host: address.address, port: address.port }, 'gateway listening');
+    const { admin } = this.#runtime.config;
+    if (admin) {
+      this.#admin = await startAdmin({
+        host: admin.host, port: admin.port, allowRemote: admin.allowRemote,
+        ready: () => this.ready, metrics: this.metrics,
+      });
+      this.logger.info({ event: 'admin_listening', host: admin.host, port: this.#admin.port }, 'admin listener on');
+    }
+    this.#checkExpiry();
+    this.#dailyExpiry = scheduleDailyExpiryCheck(() => this.#checkExpiry());
     return address;
+  }
+
+  /** The admin listener's port, when configured. */
+  get adminPort(): number | null {
+    return this.#admin?.port ?? null;
+  }
+
+  /** Logs certificates that expire within tls.expiryWarningDays and refreshes the expiry gauge. */
+  #checkExpiry(): void {
+    const config = this.#runtime.config;
+    logExpiry(expiryReport(config, new Date()), this.logger);
+    this.metrics.setCertificates(config);
+  }
+
+  /**
+   * Reload: `load` reads and validates the whole configuration first. On any problem the old
+   * configuration keeps serving, every problem is logged with its key path, and nothing is
+   * applied. Otherwise it is swapped in at once (see applyConfig).
+   */
+  async reload(load: () => Promise<GatewayConfig>): Promise<{ ok: true; restartNeeded: string[] } | { ok: false; problems: readonly ConfigProblem[] }> {
+    let next: GatewayConfig;
+    try {
+      next = await load();
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.problems : [{ path: '(file)', message: 'could not be loaded' }];
+      this.metrics.recordReload('failure');
+      this.logger.error({ event: 'reload', result: 'failure', problems }, 'reload refused: the previous configuration stays in force');
+      return { ok: false, problems };
+    }
+    const { restartNeeded } = this.applyConfig(next);
+    this.metrics.recordReload('success');
+    this.logger.info({ event: 'reload', result: 'success', restartNeeded, generation: this.#generation },
+      restartNeeded.length ? `configuration reloaded; a restart is needed for: ${restartNeeded.join(', ')}` : 'configuration reloaded');
+    this.#checkExpiry();
+    return { ok: true, restartNeeded };
   }
 
   address(): AddressInfo | null {
@@ -90,6 +143,9 @@ export class Gateway {
     const restartNeeded: string[] = [];
     if (old.listen.host !== config.listen.host || old.listen.port !== config.listen.port) restartNeeded.push('listen');
     if (old.limits.handshakeTimeoutMs !== config.limits.handshakeTimeoutMs) restartNeeded.push('limits.handshakeTimeoutMs');
+    if (JSON.stringify(old.admin) !== JSON.stringify(config.admin)) restartNeeded.push('admin');
+    if (old.workers !== config.workers) restartNeeded.push('workers');
+    if (old.log.level !== config.log.level) this.logger.level = config.log.level;
     const next = compileRuntime(config, ++this.#generation);
     this.#listener.setSecureContext(config.tls);
     this.#listener.applyLimits(config.limits);
@@ -121,6 +177,9 @@ export class Gateway {
     await stopped;
     this.#upstream.close();
     this.#overload.close();
+    this.#dailyExpiry?.stop();
+    await this.#admin?.close();
+    this.metrics.close();
     this.logger.info({ event: 'stopped', unfinished: this.#inFlight.size }, 'gateway stopped');
   }
 

@@ -59,25 +59,9 @@ export async function start(configFile: string | undefined, out: (line: string) 
         gateway.logger.warn({ event: 'reload', result: 'skipped' }, 'the development default has no file to reload');
         return;
       }
-      void reload(gateway, configFile);
+      void gateway.reload(() => loadConfig(configFile));
     });
   });
-}
-
-/** Re-reads the configuration; applies it whole, or keeps the old one and logs every problem. */
-export async function reload(gateway: Gateway, file: string): Promise<boolean> {
-  try {
-    const next = await loadConfig(file);
-    const { restartNeeded } = gateway.applyConfig(next);
-    gateway.logger.info({ event: 'reload', result: 'success', restartNeeded }, restartNeeded.length
-      ? `configuration reloaded; a restart is needed for: ${restartNeeded.join(', ')}`
-      : 'configuration reloaded');
-    return true;
-  } catch (err) {
-    const problems = err instanceof ConfigError ? err.problems : [{ path: '(file)', message: 'could not be loaded' }];
-    gateway.logger.error({ event: 'reload', result: 'failure', problems }, 'reload refused: the previous configuration stays in force');
-    return false;
-  }
 }
 
 function printDevHelp(out: (line: string) => void, port: number): void {
