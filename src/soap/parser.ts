@@ -27,7 +27,9 @@ export const DEFAULT_XML_LIMITS: XmlLimits = Object.freeze({
   // builder more than an element does, and a notifications call has about one per element.
   maxAttributesPerElement: 32,
   maxNameLength: 256,
-  // Characters. Salesforce's largest text field (Long/Rich Text Area) holds 131,072.
+  // Characters (UTF-16 code units, references decoded) of one element's character data, and of
+  // one attribute value or comment. Salesforce's largest text fields (Long and Rich Text Area)
+  // hold 131,072.
   maxTextLength: 262_144,
 });
 
@@ -246,7 +248,7 @@ class PreScan {
     const from = i + 9;
     const end = this.#s.indexOf(']]>', from);
     if (end === -1) throw malformed(`unclosed CDATA section at ${i}`);
-    this.#countText(end - from, end - from, i);
+    this.#countText(end - from, i);
     this.#checkChars(from, end);
     if (end > from) this.#segments.push(this.#open.at(-1) ?? 0, from, end, 1);
     return end + 3;
@@ -259,10 +261,10 @@ class PreScan {
     }
   }
 
-  #countText(node: number, added: number, at: number): void {
-    this.#total += added;
-    const max = this.#limits.maxTextLength;
-    if (node > max || this.#total > max) throw overLimit(`character data longer than maxTextLength at ${at}`);
+  /** Counts character data against maxTextLength; the element's total bounds each node too. */
+  #countText(units: number, at: number): void {
+    this.#total += units;
+    if (this.#total > this.#limits.maxTextLength) throw overLimit(`character data longer than maxTextLength at ${at}`);
   }
 
   /** Character data up to the next '<' (XML 1.0 section 2.4), with its references. */
@@ -287,7 +289,7 @@ class PreScan {
       }
       if (units > max) break;
     }
-    this.#countText(units, units, from);
+    this.#countText(units, from);
     this.#segments.push(this.#open.at(-1) ?? 0, from, i, 0);
     return i;
   }
