@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFromObject } from '../../src/config/load.js';
-import { Gateway } from '../../src/gateway.js';
+import { Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { fakeUpstream, type FakeUpstream } from './upstream.js';
 import { logSink, type LogSink } from './log-sink.js';
 import { makePki, type Pki } from './pki.js';
@@ -58,14 +58,22 @@ export function baseConfig(pki: Pki, upstream: FakeUpstream): Record<string, unk
   };
 }
 
-export async function startHarness(override?: ConfigOverride, shared?: { pki?: Pki }): Promise<Harness> {
+/**
+ * @param gatewayOptions passed to the Gateway constructor (e.g. low `overload` limits); the log
+ * destination is always the harness's sink.
+ */
+export async function startHarness(
+  override?: ConfigOverride,
+  shared?: { pki?: Pki },
+  gatewayOptions: Omit<GatewayOptions, 'logDestination' | 'logger'> = {},
+): Promise<Harness> {
   const pki = shared?.pki ?? await makePki();
   const upstream = await fakeUpstream();
   const logs = logSink();
   const raw = baseConfig(pki, upstream);
   override?.(raw, { pki, upstream });
   const config = await loadConfigFromObject(raw, pki.dir, 'test-config', { allowPortZero: true });
-  const gateway = new Gateway(config, { logDestination: logs.stream });
+  const gateway = new Gateway(config, { ...gatewayOptions, logDestination: logs.stream });
   const address = await gateway.start();
   return {
     gateway,
