@@ -24,7 +24,7 @@ const HEADER_FIELDS = ['OrganizationId', 'ActionId', 'SessionId', 'EnterpriseUrl
  */
 export function readOutboundMessage(root: XmlElement): OutboundMessage {
   if (root.ns === NS_SOAP12) throw new GatewayError('GW_ERR_SOAP_VERSION', 'SOAP 1.2 envelope');
-  expect(root, NS_SOAP11, 'Envelope', '');
+  mustBe(root, NS_SOAP11, 'Envelope', '');
   onlyNamespaceDeclarations(root, 'Envelope');
   const parts = elementOnly(root, 'Envelope');
   let next = 0;
@@ -38,7 +38,7 @@ export function readOutboundMessage(root: XmlElement): OutboundMessage {
   }
   const body = parts[next];
   if (body === undefined || parts.length !== next + 1) throw invalid('Envelope: expected an optional Header and one Body');
-  expect(body, NS_SOAP11, 'Body', 'Envelope');
+  mustBe(body, NS_SOAP11, 'Body', 'Envelope');
   onlyNamespaceDeclarations(body, 'Envelope/Body');
   const calls = elementOnly(body, 'Envelope/Body');
   const [call] = calls;
@@ -50,7 +50,7 @@ function invalid(detail: string): GatewayError {
   return new GatewayError('GW_ERR_SOAP_INVALID', detail);
 }
 
-function expect(element: XmlElement, ns: string, local: string, parent: string): void {
+function mustBe(element: XmlElement, ns: string, local: string, parent: string): void {
   if (element.ns !== ns || element.local !== local) {
     const found = element.local === local ? `${local} in another namespace` : element.local;
     throw invalid(`${parent === '' ? '' : `${parent}: `}expected ${local}, found ${found}`);
@@ -74,30 +74,19 @@ function onlyNamespaceDeclarations(element: XmlElement, path: string): void {
 }
 
 /**
- * The xsi:nil flag (XML Schema 1.0 part 1, section 2.6.2), whose lexical form is exactly
- * "true", "1", "false" or "0" here. Any other attribute is refused. A nil element is empty.
+ * The xsi:nil flag (XML Schema 1.0 part 1, section 2.6.2). Salesforce writes it only to say
+ * "nil", so when present it must be exactly "true" or "1"; any other attribute is refused, and a
+ * nil element must be empty.
  */
 function readNil(element: XmlElement, path: string): boolean {
-  let nil = false;
-  for (const attribute of element.attributes) {
-    if (attribute.ns !== NS_XSI || attribute.local !== 'nil') throw invalid(`${path}: unexpected attribute ${attribute.local}`);
-    nil = nilValue(attribute, path);
+  const [attribute, extra] = element.attributes;
+  if (attribute === undefined) return false;
+  if (extra !== undefined || attribute.ns !== NS_XSI || attribute.local !== 'nil') {
+    throw invalid(`${path}: unexpected attribute ${(extra ?? attribute).local}`);
   }
-  if (nil && (element.text !== '' || element.children.length > 0)) throw invalid(`${path}: xsi:nil element has content`);
-  return nil;
-}
-
-function nilValue(attribute: XmlAttribute, path: string): boolean {
-  switch (attribute.value) {
-    case 'true':
-    case '1':
-      return true;
-    case 'false':
-    case '0':
-      return false;
-    default:
-      throw invalid(`${path}: xsi:nil must be true, 1, false or 0`);
-  }
+  if (attribute.value !== 'true' && attribute.value !== '1') throw invalid(`${path}: xsi:nil must be true or 1`);
+  if (element.text !== '' || element.children.length > 0) throw invalid(`${path}: xsi:nil element has content`);
+  return true;
 }
 
 /** A simple-content element: its text exactly as sent, never trimmed. */
@@ -121,14 +110,14 @@ function readId(value: string, prefix: string, path: string): string {
 
 function readNotifications(call: XmlElement): OutboundMessage {
   const path = 'Envelope/Body/notifications';
-  expect(call, NS_OUTBOUND, 'notifications', 'Envelope/Body');
+  mustBe(call, NS_OUTBOUND, 'notifications', 'Envelope/Body');
   onlyNamespaceDeclarations(call, path);
   const children = elementOnly(call, path);
   const field = (index: number): XmlElement => {
     const name = HEADER_FIELDS[index] ?? '';
     const child = children[index];
     if (child === undefined) throw invalid(`${path}: missing ${name}`);
-    expect(child, NS_OUTBOUND, name, path);
+    mustBe(child, NS_OUTBOUND, name, path);
     return child;
   };
   const organizationId = readId(textValue(field(0), `${path}/OrganizationId`), ID_PREFIX.organization, `${path}/OrganizationId`);
@@ -153,12 +142,12 @@ function readNotifications(call: XmlElement): OutboundMessage {
 }
 
 function readNotification(element: XmlElement, path: string): Notification {
-  expect(element, NS_OUTBOUND, 'Notification', path.slice(0, path.lastIndexOf('/')));
+  mustBe(element, NS_OUTBOUND, 'Notification', path.slice(0, path.lastIndexOf('/')));
   onlyNamespaceDeclarations(element, path);
   const [idElement, sObject, extra] = elementOnly(element, path);
   if (idElement === undefined || sObject === undefined || extra !== undefined) throw invalid(`${path}: expected Id then sObject`);
-  expect(idElement, NS_OUTBOUND, 'Id', path);
-  expect(sObject, NS_OUTBOUND, 'sObject', path);
+  mustBe(idElement, NS_OUTBOUND, 'Id', path);
+  mustBe(sObject, NS_OUTBOUND, 'sObject', path);
   const id = readId(textValue(idElement, `${path}/Id`), ID_PREFIX.notification, `${path}/Id`);
   return { id, ...readSObject(sObject, `${path}/sObject`) };
 }

@@ -132,10 +132,10 @@ describe('readOutboundMessage reads Salesforce notifications', () => {
     expect(msg.notifications[0]).toEqual({ id: NOTE, type: 'Invoice__c', fields: [{ name: 'Amount__c', value: '10.50' }, { name: 'ns__Field_2__c', value: 'x' }] });
   });
 
-  it('reads xsi:nil fields as null, "1" too, and xsi:nil="false" as a value', () => {
-    const msg = read(withFields('<sf:A xsi:nil="true"/><sf:B xsi:nil="1"></sf:B><sf:C xsi:nil="false">c</sf:C><sf:D xsi:nil="0"/><sf:E/>'));
+  it('reads xsi:nil="true" and xsi:nil="1" fields as null, and empty fields as empty strings', () => {
+    const msg = read(withFields('<sf:A xsi:nil="true"/><sf:B xsi:nil="1"></sf:B><sf:E/><sf:F></sf:F>'));
     expect(msg.notifications[0]?.fields).toEqual([
-      { name: 'A', value: null }, { name: 'B', value: null }, { name: 'C', value: 'c' }, { name: 'D', value: '' }, { name: 'E', value: '' },
+      { name: 'A', value: null }, { name: 'B', value: null }, { name: 'E', value: '' }, { name: 'F', value: '' },
     ]);
   });
 
@@ -210,8 +210,11 @@ describe('readOutboundMessage refuses the wrong SOAP version or shape', () => {
     rejects(envelope(call({ session: '<SessionId><x/></SessionId>' })), 'GW_ERR_SOAP_INVALID');
   });
 
-  it('refuses xsi:nil values other than true, 1, false and 0, and nil elements with content', () => {
+  it('refuses xsi:nil values other than exactly true or 1, and nil elements with content', () => {
     rejects(envelope(call({ session: '<SessionId xsi:nil="yes"/>' })), 'GW_ERR_SOAP_INVALID');
+    rejects(envelope(call({ session: '<SessionId xsi:nil="false">abc</SessionId>' })), 'GW_ERR_SOAP_INVALID');
+    rejects(withFields('<sf:A xsi:nil="0">a</sf:A>'), 'GW_ERR_SOAP_INVALID');
+    rejects(withFields('<sf:A xsi:nil="true" xsi:nil2="true"/>'), 'GW_ERR_SOAP_INVALID');
     rejects(envelope(call({ session: '<SessionId xsi:nil=" true"/>' })), 'GW_ERR_SOAP_INVALID');
     rejects(envelope(call({ session: '<SessionId xsi:nil="true">abc</SessionId>' })), 'GW_ERR_SOAP_INVALID');
     rejects(withFields('<sf:A xsi:nil="TRUE"/>'), 'GW_ERR_SOAP_INVALID');
