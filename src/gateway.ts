@@ -2,7 +2,7 @@
  * Composition root: configuration → runtime → listener → pipeline → logs. `start()` binds, and
  * `close()` drains. Nothing here parses or decides: stages do.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream, Logger } from 'pino';
@@ -25,10 +25,17 @@ import { createStages, type Stage } from './pipeline/stages.js';
 import { compileRuntime, type Runtime } from './runtime.js';
 import { DEFAULT_XML_LIMITS } from './soap/parser.js';
 
+/** Session-ticket keys are replaced this often in a single process (the cluster primary does it for workers). */
+const TICKET_KEY_ROTATION_MS = 60 * 60 * 1000;
+
 export interface GatewayOptions {
   /** Where log lines go (default: stdout). Tests pass a sink stream. */
   readonly logDestination?: DestinationStream;
   readonly logger?: Logger;
+  /** Start the admin listener when configured (default true; cluster workers leave it to the primary). */
+  readonly serveAdmin?: boolean;
+  /** Rotate TLS session-ticket keys hourly (default true; cluster workers get shared keys from the primary). */
+  readonly rotateTicketKeys?: boolean;
   /** Overload thresholds (tests lower them to provoke shedding). */
   readonly overload?: OverloadLimits;
 }
@@ -45,11 +52,14 @@ export class Gateway {
   readonly metrics: GatewayMetrics;
   #admin: AdminServer | null = null;
   #dailyExpiry: { stop(): void } | null = null;
+  #ticketRotation: NodeJS.Timeout | null = null;
+  readonly #opts: GatewayOptions;
   #runtime: Runtime;
   #generation = 0;
   #closing: Promise<void> | null = null;
 
   constructor(config: GatewayConfig, opts: GatewayOptions = {}) {
+    this.#opts = opts;
     this.logger = opts.logger ?? createLogger(config.log.level, opts.logDestination);
     this.#runtime = compileRuntime(config, this.#generation);
     this.#overload = new OverloadGuard(opts.overload ?? DEFAULT_OVERLOAD_LIMITS);
@@ -74,7 +84,11 @@ export class Gateway {
     const address = await this.#listener.listen(host, port);
     this.logger.info({ event: 'listening', host: address.address, port: address.port }, 'gateway listening');
     const { admin } = this.#runtime.config;
-    if (admin) {
+    if (this.#opts.rotateTicketKeys !== false) {
+      this.#ticketRotation = setInterval(() => this.setTicketKeys(randomBytes(48)), TICKET_KEY_ROTATION_MS);
+      this.#ticketRotation.unref();
+    }
+    if (admin && this.#opts.serveAdmin !== false) {
       this.#admin = await startAdmin({
         host: admin.host, port: admin.port, allowRemote: admin.allowRemote,
         ready: () => this.ready, metrics: this.metrics,
@@ -84,6 +98,11 @@ export class Gateway {
     this.#checkExpiry();
     this.#dailyExpiry = scheduleDailyExpiryCheck(() => this.#checkExpiry());
     return address;
+  }
+
+  /** Replaces the TLS session-ticket keys (48 bytes); tickets under the old keys no longer resume. */
+  setTicketKeys(keys: Buffer): void {
+    this.#listener.setTicketKeys(keys);
   }
 
   /** The admin listener's port, when configured. */
@@ -178,6 +197,7 @@ export class Gateway {
     this.#upstream.close();
     this.#overload.close();
     this.#dailyExpiry?.stop();
+    if (this.#ticketRotation) clearInterval(this.#ticketRotation);
     await this.#admin?.close();
     this.metrics.close();
     this.logger.info({ event: 'stopped', unfinished: this.#inFlight.size }, 'gateway stopped');

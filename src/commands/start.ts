@@ -13,6 +13,9 @@ import { startDemoUpstream, type DemoUpstream } from '../demo/upstream.js';
 import { ConfigError } from '../errors.js';
 import { Gateway } from '../gateway.js';
 import { ensureDevCertificates } from '../tls/dev-certs.js';
+import cluster from 'node:cluster';
+import { runPrimary, serveAsWorker } from '../cluster.js';
+import { createLogger } from '../observability/logger.js';
 
 /** certs/dev/ at the package root (dist/commands/start.js → ../../certs/dev). */
 const DEV_CERT_DIR = fileURLToPath(new URL('../../certs/dev/', import.meta.url));
@@ -36,6 +39,19 @@ export async function start(configFile: string | undefined, out: (line: string) 
       return 1;
     }
     throw err;
+  }
+
+  if (configFile && config.workers > 1) {
+    if (cluster.isPrimary) {
+      const logger = createLogger(config.log.level);
+      if (config.pidFile) await writeFile(config.pidFile, `${process.pid}\n`, { mode: 0o644 });
+      const code = await runPrimary(config, configFile, logger);
+      if (config.pidFile) await rm(config.pidFile, { force: true });
+      return code;
+    }
+    const worker = new Gateway(config, { serveAdmin: false, rotateTicketKeys: false });
+    await worker.start();
+    return serveAsWorker(worker, configFile);
   }
 
   const gateway = new Gateway(config);

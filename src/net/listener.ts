@@ -92,7 +92,14 @@ export class Listener {
   }
 
   setSecureContext(tls: TlsMaterial): void {
-    this.#https.setSecureContext(secureContextOptions(tls));
+    // Keep the session-ticket keys across the swap: resumption survives a certificate reload
+    // (the client identity is still checked on every resumed connection).
+    this.#https.setSecureContext({ ...secureContextOptions(tls), ticketKeys: this.#https.getTicketKeys() });
+  }
+
+  /** 48 bytes of session-ticket keys (shared by every worker, rotated by the owner). */
+  setTicketKeys(keys: Buffer): void {
+    this.#https.setTicketKeys(keys);
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {

@@ -21,7 +21,7 @@ export type { Logger };
 export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
   const options = {
     level,
-    base: { service: 'sfom-gateway' },
+    base: { service: 'sfom-gateway', pid: process.pid },
     redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },

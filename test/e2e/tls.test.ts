@@ -80,6 +80,25 @@ describe('client certificates', () => {
     await expect(connectTls(h.port, h.salesforce, { maxVersion: 'TLSv1.1', minVersion: 'TLSv1' })).rejects.toThrow();
   });
 
+  it('resumes the pinned client\'s TLS session (no full handshake) and still serves it', async () => {
+    const first = await connectTls(h.port, h.salesforce);
+    const session = await new Promise<Buffer>((resolve) => {
+      first.once('session', resolve);
+      first.write('POST /outbound/contact HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Type: text/xml\r\n\r\n');
+    });
+    first.destroy();
+    const resumed = await connectTls(h.port, h.salesforce, { session });
+    expect(resumed.isSessionReused()).toBe(true);
+    const text = await new Promise<string>((resolve) => {
+      let out = '';
+      resumed.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('</soapenv:Envelope>')) resolve(out); });
+      resumed.write(`POST /outbound/contact HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${Buffer.byteLength(contact1)}\r\n\r\n${contact1}`);
+    });
+    resumed.destroy();
+    expect(text).toMatch(/^HTTP\/1\.1 200/);
+    expect(text).toContain('<Ack>true</Ack>');
+  });
+
   it('checks the identity on resumed TLS sessions too', async () => {
     // First connection: a session from the unpinned (but trusted) client.
     const first = await connectTls(h.port, idOf(pki.client2));
