@@ -1,0 +1,308 @@
+/**
+ * The load generator: one process per measurement, started by run.mjs pinned to core 0. It gets
+ * its job over IPC, runs it, reads the server's CPU time and memory from /proc itself at the
+ * edges of the measured window (so the window and the count of answers are the same), answers
+ * with the figures, and exits.
+ *
+ * Jobs:
+ *   closed      `concurrency` loops, each sending its next request as soon as the previous
+ *               answer is in; keep-alive (one pooled connection per loop) or a new connection
+ *               per request (TLS 1.3, no session resumption: a full handshake every time).
+ *   paced       open loop at `rate` requests/s; latency counts from the scheduled send time, so
+ *               a slow server cannot hide its queueing (no coordinated omission).
+ *   sequential  `count` requests one after another, `gapMs` apart (the maximum-size messages).
+ *   connections open `idle` keep-alive connections, then send `busy` requests at once on
+ *               `busy` more connections; the server's RSS is sampled throughout.
+ * Every loop is bounded by a deadline and every request by a timeout.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { createHistogram } from 'node:perf_hooks';
+import { cpuSeconds, machineBusySeconds, peakRssBytes, rssBytes, treePids } from './lib/proc.mjs';
+
+const REQUEST_TIMEOUT_MS = 15_000;
+const ACK_TRUE = Buffer.from('<Ack>true</Ack>');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function clientFor(job, { keepAlive, maxSockets }) {
+  const tls = job.target.protocol === 'https' ? {
+    cert: readFileSync(job.tls.cert),
+    key: readFileSync(job.tls.key),
+    ca: readFileSync(job.tls.ca),
+    minVersion: 'TLSv1.3',
+    maxVersion: 'TLSv1.3',
+  } : null;
+  const mod = tls ? https : http;
+  if (!keepAlive) {
+    // A new connection per request: `agent: false` gives each request a throw-away agent, so no
+    // socket is ever reused and no TLS session can be offered (no resumption: a full handshake).
+    return { mod, agent: null, requestOptions: { agent: false, ...tls }, headers: { Connection: 'close' } };
+  }
+  const common = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo' };
+  const agent = tls ? new https.Agent({ ...common, ...tls }) : new http.Agent(common);
+  return { mod, agent, requestOptions: { agent }, headers: {} };
+}
+
+class Stats {
+  constructor() {
+    this.histogram = createHistogram();
+    this.ok = 0;
+    this.errors = 0;
+    this.errorSamples = new Map();
+    this.handshakes = 0;
+    this.resumed = 0;
+    this.protocol = null;
+    this.cipher = null;
+  }
+  error(what) {
+    this.errors++;
+    this.errorSamples.set(what, (this.errorSamples.get(what) ?? 0) + 1);
+  }
+  toJSON() {
+    const h = this.histogram;
+    return {
+      ok: this.ok,
+      errors: this.errors,
+      errorSamples: Object.fromEntries([...this.errorSamples].slice(0, 5)),
+      p50Ms: h.count > 0 ? h.percentile(50) / 1e6 : null,
+      p99Ms: h.count > 0 ? h.percentile(99) / 1e6 : null,
+      maxMs: h.count > 0 ? h.max / 1e6 : null,
+      handshakes: this.handshakes,
+      resumed: this.resumed,
+      protocol: this.protocol,
+      cipher: this.cipher,
+    };
+  }
+}
+
+/** Sends one request; resolves { ok, ns, what } (never rejects). */
+function send(client, job, body, stats, startNs = process.hrtime.bigint()) {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (ok, what) => {
+      if (done) return;
+      done = true;
+      resolve({ ok, what, ns: Number(process.hrtime.bigint() - startNs) });
+    };
+    const req = client.mod.request({
+      host: '127.0.0.1',
+      port: job.target.port,
+      path: job.target.path,
+      method: 'POST',
+      ...client.requestOptions,
+      headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '""', 'Content-Length': body.length, ...client.headers },
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const answer = Buffer.concat(chunks);
+        if (res.statusCode === 200 && answer.includes(ACK_TRUE)) finish(true);
+        else finish(false, `status ${res.statusCode}: ${answer.toString('utf8').replace(/\s+/g, ' ').slice(-160)}`);
+      });
+      res.on('error', (e) => finish(false, `answer: ${e.code ?? e.message}`));
+    });
+    req.on('socket', (socket) => {
+      if (!socket.encrypted || socket.__counted) return;
+      socket.__counted = true;
+      socket.once('secureConnect', () => {
+        stats.handshakes++;
+        if (socket.isSessionReused()) stats.resumed++;
+        stats.protocol ??= socket.getProtocol();
+        stats.cipher ??= socket.getCipher()?.name ?? null;
+      });
+    });
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => finish(false, `request: ${e.code ?? e.message}`));
+    req.end(body);
+  });
+}
+
+/** Samples the server's RSS every `everyMs` until stopped; returns the maximum seen. */
+function rssSampler(pids, everyMs = 100) {
+  let max = 0;
+  const sample = () => { max = Math.max(max, rssBytes(pids)); };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return { stop() { clearInterval(timer); sample(); return max; } };
+}
+
+/** CPU readings at one edge of the measured window: the server, the bench's own processes, the machine. */
+function snapshot(pids, job) {
+  const self = process.cpuUsage();
+  return {
+    server: cpuSeconds(pids),
+    bench: (self.user + self.system) / 1e6 + cpuSeconds(job.benchPids ?? []),
+    machine: machineBusySeconds(),
+  };
+}
+
+function windowFigures(pids, s0, s1, seconds, count, job) {
+  const cpu0 = s0.server;
+  const cpu1 = s1.server;
+  const other = (s1.machine - s0.machine) - (cpu1 - cpu0) - (s1.bench - s0.bench);
+  return {
+    loadCpuUtil: (s1.bench - s0.bench) / seconds,
+    /** Cores' worth of CPU used by processes outside the bench during the window. */
+    otherCpuUtil: Math.max(0, other / seconds),
+    seconds,
+    reqPerSec: count / seconds,
+    notificationsPerSec: (count * job.notifications) / seconds,
+    cpuSeconds: cpu1 - cpu0,
+    cpuPerReqUs: count > 0 ? ((cpu1 - cpu0) / count) * 1e6 : null,
+    serverCpuUtil: (cpu1 - cpu0) / seconds,
+    hwmBytes: peakRssBytes(pids),
+  };
+}
+
+async function closed(job) {
+  const body = readFileSync(job.bodyFile);
+  const client = clientFor(job, { keepAlive: !job.newConnection, maxSockets: job.concurrency });
+  const stats = new Stats();
+  const pids = treePids(job.serverPid);
+  let phase = 'warmup';
+  let measured = 0;
+  const loop = async () => {
+    // Bounded by the phase switch below and by the hard deadline.
+    const hardStop = Date.now() + job.warmupMs + job.durationMs + REQUEST_TIMEOUT_MS;
+    while (phase !== 'stop' && Date.now() < hardStop) {
+      const r = await send(client, job, body, stats);
+      if (phase !== 'measure') continue;
+      measured++;
+      if (r.ok) { stats.ok++; stats.histogram.record(Math.max(1, r.ns)); } else stats.error(r.what);
+      if (!r.ok) await sleep(5);
+    }
+  };
+  const loops = Array.from({ length: job.concurrency }, loop);
+  await sleep(job.warmupMs);
+  const rss = rssSampler(pids);
+  const cpu0 = snapshot(pids, job);
+  const t0 = performance.now();
+  phase = 'measure';
+  await sleep(job.durationMs);
+  const cpu1 = snapshot(pids, job);
+  const seconds = (performance.now() - t0) / 1000;
+  const count = measured;
+  phase = 'stop';
+  const peakRss = rss.stop();
+  await Promise.all(loops);
+  client.agent?.destroy();
+  return { ...stats.toJSON(), requests: count, ...windowFigures(pids, cpu0, cpu1, seconds, count, job), peakRssBytes: peakRss };
+}
+
+async function paced(job) {
+  const body = readFileSync(job.bodyFile);
+  const client = clientFor(job, { keepAlive: true, maxSockets: job.concurrency });
+  const stats = new Stats();
+  const pids = treePids(job.serverPid);
+  const intervalMs = 1000 / job.rate;
+  const total = Math.round(((job.warmupMs + job.durationMs) / 1000) * job.rate);
+  const firstMeasured = Math.round((job.warmupMs / 1000) * job.rate);
+  const startMs = performance.now() + 20;
+  const originNs = process.hrtime.bigint() + 20_000_000n;
+  const pending = new Set();
+  let dropped = 0;
+  let cpu0 = null;
+  let t0 = 0;
+  let rss = null;
+  for (let i = 0; i < total; i++) {
+    const due = startMs + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait - 1);
+    while (performance.now() < due) { /* spin the last millisecond: timers are too coarse */ }
+    if (i === firstMeasured) { rss = rssSampler(pids); cpu0 = snapshot(pids, job); t0 = performance.now(); }
+    if (pending.size > 1000) { if (i >= firstMeasured) dropped++; continue; }
+    const scheduledNs = originNs + BigInt(Math.round(i * intervalMs * 1e6));
+    const measuredOne = i >= firstMeasured;
+    const p = send(client, job, body, stats, scheduledNs).then((r) => {
+      pending.delete(p);
+      if (!measuredOne) return;
+      if (r.ok) { stats.ok++; stats.histogram.record(Math.max(1, r.ns)); } else stats.error(r.what);
+    });
+    pending.add(p);
+  }
+  await Promise.race([Promise.all(pending), sleep(REQUEST_TIMEOUT_MS)]);
+  const cpu1 = snapshot(pids, job);
+  const seconds = (performance.now() - t0) / 1000;
+  const count = total - firstMeasured - dropped;
+  const peakRss = rss?.stop() ?? null;
+  client.agent?.destroy();
+  return {
+    ...stats.toJSON(), requests: count, dropped, rate: job.rate,
+    ...windowFigures(pids, cpu0, cpu1, seconds, count, job), peakRssBytes: peakRss,
+  };
+}
+
+async function sequential(job) {
+  const body = readFileSync(job.bodyFile);
+  const client = clientFor(job, { keepAlive: true, maxSockets: 1 });
+  const stats = new Stats();
+  const latencies = [];
+  for (let i = 0; i < job.count; i++) {
+    if (i > 0) await sleep(job.gapMs);
+    const r = await send(client, job, body, stats);
+    latencies.push(r.ns / 1e6);
+    if (r.ok) stats.ok++; else stats.error(r.what);
+  }
+  client.agent?.destroy();
+  return { ...stats.toJSON(), latenciesMs: latencies, bytes: body.length };
+}
+
+async function connections(job) {
+  const small = readFileSync(job.smallBodyFile);
+  const big = readFileSync(job.bigBodyFile);
+  const pids = treePids(job.serverPid);
+  const stats = new Stats();
+  const rss = rssSampler(pids, 50);
+  const baselineRss = rssBytes(pids);
+  let open = 0;
+  // One agent per connection, one socket each: the socket stays pooled (open) after its answer.
+  const clients = Array.from({ length: job.idle + job.busy }, () => clientFor(job, { keepAlive: true, maxSockets: 1 }));
+  const track = (client) => client.agent.on('free', (socket) => {
+    if (socket.__tracked) return;
+    socket.__tracked = true;
+    open++;
+    socket.once('close', () => open--);
+  });
+  clients.forEach(track);
+  const deadline = Date.now() + job.openTimeoutMs;
+  const idleClients = clients.slice(0, job.idle);
+  let next = 0;
+  const opener = async () => {
+    while (next < idleClients.length && Date.now() < deadline) {
+      const c = idleClients[next++];
+      const r = await send(c, job, small, stats);
+      if (!r.ok) stats.error(r.what);
+    }
+  };
+  await Promise.all(Array.from({ length: job.openConcurrency }, opener));
+  await sleep(300);
+  const idleOpen = open;
+  const idleRss = rssBytes(pids);
+  const t0 = performance.now();
+  const results = await Promise.all(clients.slice(job.idle).map((c) => send(c, job, big, stats)));
+  const busySeconds = (performance.now() - t0) / 1000;
+  for (const r of results) {
+    if (r.ok) { stats.ok++; stats.histogram.record(Math.max(1, r.ns)); } else stats.error(r.what);
+  }
+  const openAtEnd = open;
+  const peak = rss.stop();
+  const hwm = peakRssBytes(pids);
+  for (const c of clients) c.agent?.destroy();
+  return {
+    ...stats.toJSON(), idleOpen, openAtEnd, busySeconds, baselineRssBytes: baselineRss,
+    idleRssBytes: idleRss, peakRssBytes: peak, hwmBytes: hwm, bigBytes: big.length,
+  };
+}
+
+const JOBS = { closed, paced, sequential, connections };
+
+process.once('message', async (job) => {
+  try {
+    const result = await JOBS[job.kind](job);
+    process.send({ type: 'result', result }, () => process.exit(0));
+  } catch (err) {
+    process.send({ type: 'result', error: String(err?.stack ?? err) }, () => process.exit(1));
+  }
+});
+process.on('disconnect', () => process.exit(0));

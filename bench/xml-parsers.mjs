@@ -1,0 +1,87 @@
+/**
+ * XML parser micro-benchmark, in one process, on the 1/10/100-notification payloads and the two
+ * 5 MB messages:
+ *   project   parseXml + readOutboundMessage from dist/ (decode, strict pre-scan, fast-xml-parser
+ *             on the tags, tree, envelope model): what the gateway's parse stage does;
+ *   fxp       fast-xml-parser alone: XMLValidator.validate + XMLParser.parse (attributes kept),
+ *             no namespace resolution, no limits, no model;
+ *   regex     a bare regex scan over the tags (/<[^>]*>/g, counting them): the floor for any
+ *             JavaScript parser that looks at every tag.
+ * saxes (the strict SAX parser one could build a streaming reader on) is not installed in this
+ * project, so it is not measured.
+ * Every variant decodes the Buffer to a string first, as the gateway must.
+ *
+ * `node bench/xml-parsers.mjs` (needs `npm run build`); `--json` for run.mjs; `--quick` for a smoke test.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { DEFAULT_XML_LIMITS, parseXml } from '../dist/soap/parser.js';
+import { readOutboundMessage } from '../dist/soap/envelope.js';
+import { maxFieldsMessage, maxTextMessage, notificationPayloads } from './lib/payloads.mjs';
+
+const QUICK = process.argv.includes('--quick');
+const JSON_OUT = process.argv.includes('--json');
+
+const fxp = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false, trimValues: false });
+
+const PARSERS = {
+  project: (buf) => readOutboundMessage(parseXml(buf, DEFAULT_XML_LIMITS)).notifications.length,
+  fxp: (buf) => {
+    const text = buf.toString('utf8');
+    const valid = XMLValidator.validate(text);
+    if (valid !== true) throw new Error(`fxp: ${JSON.stringify(valid)}`);
+    return fxp.parse(text) ? 1 : 0;
+  },
+  regex: (buf) => {
+    const text = buf.toString('utf8');
+    const re = /<[^>]*>/g;
+    let n = 0;
+    while (re.exec(text) !== null) n++;
+    return n;
+  },
+};
+
+const PAYLOADS = [
+  ['1 notification', notificationPayloads()[1]],
+  ['10 notifications', notificationPayloads()[10]],
+  ['100 notifications', notificationPayloads()[100]],
+  ['max-text 5 MB', maxTextMessage()],
+  ['max-fields 5 MB', maxFieldsMessage()],
+];
+
+/** Runs `fn(buf)` for about `ms` (at least `minRuns`, at most 1e6 runs); returns µs per call. */
+function measure(fn, buf, ms, minRuns) {
+  let sink = 0;
+  const t0 = performance.now();
+  let runs = 0;
+  while (runs < 1e6 && (runs < minRuns || performance.now() - t0 < ms)) {
+    sink += fn(buf);
+    runs++;
+  }
+  const us = ((performance.now() - t0) * 1000) / runs;
+  if (sink === -1) console.log(sink); // keep the result alive
+  return { us, runs };
+}
+
+const rows = [];
+for (const [name, buf] of PAYLOADS) {
+  const big = buf.length > 1e6;
+  for (const [parser, fn] of Object.entries(PARSERS)) {
+    measure(fn, buf, big ? 0 : (QUICK ? 50 : 200), big ? 1 : 20); // warm-up
+    const { us, runs } = measure(fn, buf, big ? 0 : (QUICK ? 150 : 500), big ? (QUICK ? 1 : 2) : 50);
+    rows.push({ payload: name, bytes: buf.length, parser, usPerMessage: us, mbPerSecond: buf.length / us, runs });
+  }
+}
+
+const names = Object.keys(PARSERS);
+const header = ['payload', 'bytes', ...names.flatMap((p) => [`${p} µs/msg`, `${p} MB/s`])];
+const lines = PAYLOADS.map(([name, buf]) => [name, buf.length, ...names.flatMap((p) => {
+  const r = rows.find((x) => x.payload === name && x.parser === p);
+  return [r.usPerMessage < 100 ? r.usPerMessage.toFixed(1) : r.usPerMessage.toFixed(0), r.mbPerSecond.toFixed(1)];
+})]);
+const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
+const fmtLine = (cells) => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
+const table = [fmtLine(header), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...lines.map(fmtLine)].join('\n')
+  + '\n(saxes is not installed in this project: not measured)';
+
+if (JSON_OUT) process.stdout.write(JSON.stringify({ rows, table }) + '\n');
+else console.log(table);
