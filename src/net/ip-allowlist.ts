@@ -3,29 +3,32 @@
  * on the raw TCP socket before a byte of TLS. Entries are validated strictly at load (net/cidr.ts);
  * ip-range-check is not used on this path because it turns malformed input into a silent no-match
  * and accepts octal forms, while BlockList matches exactly what the validated entries say.
+ *
+ * The peer address goes through the same parser as the entries, so an IPv4 client reported as
+ * IPv4-mapped IPv6 on a dual-stack socket (`::ffff:a.b.c.d`, RFC 4291 section 2.5.5.2) is matched
+ * as IPv4, while IPv4-compatible, NAT64 and 6to4 addresses stay IPv6 and match only IPv6 entries.
  */
-import { BlockList } from 'node:net';
-import { canonicalAddress } from './ip-address.js';
-import { parseCidr } from './cidr.js';
+import type { BlockList } from 'node:net';
+import { parseCidr, toBlockList } from './cidr.js';
 
 export class IpAllowlist {
-  readonly #list = new BlockList();
+  readonly #list: BlockList;
   readonly size: number;
 
   /** @param cidrs validated entries (`a.b.c.d/n`, `x::/n`); an invalid one throws. */
   constructor(cidrs: readonly string[]) {
-    for (const entry of cidrs) {
-      const c = parseCidr(entry);
-      this.#list.addSubnet(c.address, c.prefix, c.family);
-    }
+    this.#list = toBlockList(cidrs);
     this.size = cidrs.length;
   }
 
   /** True when the peer address (as Node reports it) is inside an entry. Unknown forms are denied. */
   allows(remoteAddress: string | undefined): boolean {
     if (remoteAddress === undefined) return false;
-    const canonical = canonicalAddress(remoteAddress);
-    if (!canonical) return false;
-    return this.#list.check(canonical.address, canonical.family);
+    try {
+      const peer = parseCidr(remoteAddress);
+      return this.#list.check(peer.address, peer.family);
+    } catch {
+      return false;
+    }
   }
 }

@@ -8,16 +8,14 @@ import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ROOT } from '../helpers/cli.js';
 import { post, type ClientIdentity } from '../helpers/client.js';
 import { fixture, FIXTURE_ORG } from '../helpers/gateway.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 import { fakeUpstream, type FakeUpstream } from '../helpers/upstream.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

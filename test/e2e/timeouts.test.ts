@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTls, exchangeRaw, post } from '../helpers/client.js';
+import { connectTls, exchangeRaw, post, readUntilClose } from '../helpers/client.js';
 import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
 
 let h: Harness;
@@ -39,12 +39,7 @@ describe('timeouts', () => {
     const started = Date.now();
     socket.write('POST /outbound/contact HTTP/1.1\r\nHost: x\r\n');
     const timer = setInterval(() => socket.write('X-Slow: 1\r\n'), 200);
-    const text = await new Promise<string>((resolve) => {
-      let out = '';
-      socket.on('data', (d: Buffer) => { out += d.toString(); });
-      socket.on('close', () => resolve(out));
-      socket.on('error', () => undefined);
-    });
+    const text = await readUntilClose(socket);
     clearInterval(timer);
     const elapsed = Date.now() - started;
     expect(elapsed).toBeLessThan(2000);
@@ -58,12 +53,7 @@ describe('timeouts', () => {
     socket.write(`POST /outbound/contact HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${contact1.length}\r\n\r\n`);
     let i = 0;
     const timer = setInterval(() => { if (!socket.destroyed) socket.write(contact1[i++] ?? ''); }, 100);
-    const text = await new Promise<string>((resolve) => {
-      let out = '';
-      socket.on('data', (d: Buffer) => { out += d.toString(); });
-      socket.on('close', () => resolve(out));
-      socket.on('error', () => undefined);
-    });
+    const text = await readUntilClose(socket);
     clearInterval(timer);
     expect(Date.now() - started).toBeLessThan(3200);
     expect(text).toMatch(/^HTTP\/1\.1 408/);

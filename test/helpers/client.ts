@@ -111,3 +111,13 @@ export function tcpProbe(port: number, localAddress?: string, host = '127.0.0.1'
     s.on('close', () => { clearTimeout(t); resolve({ closed: true, bytes }); });
   });
 }
+
+/** Everything the peer sends on `socket` until it closes the connection. */
+export function readUntilClose(socket: tls.TLSSocket): Promise<string> {
+  return new Promise((resolve) => {
+    let out = '';
+    socket.on('data', (d: Buffer) => { out += d.toString(); });
+    socket.on('close', () => resolve(out));
+    socket.on('error', () => undefined);
+  });
+}
