@@ -137,3 +137,17 @@ describe('accepted subjects', () => {
     }
   });
 });
+
+describe('key usage of the client certificate', () => {
+  it('does not require serverAuth: a pinned client certificate without any extended key usage is accepted', async () => {
+    const plain = await pki.makeCert({ subject: 'CN=no-eku.salesforce.test', issuer: pki.ca, eku: [] }, 'no-eku');
+    const s = await startHarness((raw) => {
+      (raw.tls as Record<string, unknown>).clientCertificates = [plain.certPath];
+    }, { pki });
+    try {
+      expect((await post(s.port, idOf(plain), { body: contact1 })).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+});
