@@ -178,9 +178,16 @@ export class Listener {
     else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') code = 'GW_ERR_REQUEST_TIMEOUT';
     const requestId = randomUUID();
     this.#opts.onClientError(code, remoteAddress, err.code ?? 'parse error', requestId);
+    const pending = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (pending && !pending.headersSent && pending.req.complete) {
+      // The bytes Node could not parse follow a complete request still being handled (pipelined,
+      // or a Content-Length shorter than the body): they are a request of their own. The one under
+      // way keeps its own answer, which closes the connection; the refusal is in the log.
+      pending.setHeader('Connection', 'close');
+      return;
+    }
     // A request already under way (its body too slow) has a response object: answer through it,
     // so HTTP framing stays right; otherwise write the fault on the raw socket.
-    const pending = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
     if (pending && !pending.headersSent) {
       pending.once('finish', () => socket.destroy());
       setTimeout(() => socket.destroy(), 1000).unref();
