@@ -173,12 +173,14 @@ export class Listener {
 
   #clientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
     const remoteAddress = socket.remoteAddress ?? '';
+    const pending = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
     let code: ErrorCode = 'GW_ERR_BAD_REQUEST';
     if (err.code === 'HPE_HEADER_OVERFLOW') code = 'GW_ERR_HEADERS_TOO_LARGE';
     else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') code = 'GW_ERR_REQUEST_TIMEOUT';
+    // The peer ended its side in the middle of a body: shorter than its Content-Length or chunks.
+    else if (err.code === 'HPE_INVALID_EOF_STATE' && pending && !pending.req.complete) code = 'GW_ERR_BODY_INCOMPLETE';
     const requestId = randomUUID();
     this.#opts.onClientError(code, remoteAddress, err.code ?? 'parse error', requestId);
-    const pending = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
     if (pending && !pending.headersSent && pending.req.complete) {
       // The bytes Node could not parse follow a complete request still being handled (pipelined,
       // or a Content-Length shorter than the body): they are a request of their own. The one under
