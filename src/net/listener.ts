@@ -67,6 +67,11 @@ export class Listener {
     }, opts.onRequest);
     this.#https.on('checkContinue', opts.onRequest);
     this.#https.on('clientError', (err: NodeJS.ErrnoException, socket) => this.#clientError(err, socket as net.Socket));
+    // Without a listener, Node destroys a CONNECT request's socket without an answer or a trace.
+    this.#https.on('connect', (req: IncomingMessage, socket: net.Socket) => {
+      opts.onClientError('GW_ERR_METHOD_NOT_ALLOWED', socket.remoteAddress ?? '', 'method CONNECT', randomUUID());
+      endWith(socket, rawFault('GW_ERR_METHOD_NOT_ALLOWED'));
+    });
     this.#https.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
       opts.events.emit('tlsFailure', {
         reason: tlsFailureReason(err),
@@ -199,6 +204,16 @@ export class Listener {
     if (socket.writable && !pending) socket.end(rawFault(code));
     socket.destroy();
   }
+}
+
+/** Writes a last answer on a raw socket, then destroys it once flushed (within a second at most). */
+function endWith(socket: net.Socket, answer: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(answer, () => socket.destroy());
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 /** A short, stable reason for a failed handshake (metrics label, log field). */
