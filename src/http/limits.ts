@@ -1,10 +1,26 @@
 /**
  * The HTTP checks that run before a byte of the body is read, in the order the answers are
- * specified: method (405), route (404), media type (415), content coding (415). SOAPAction is
+ * specified: the head as a whole (431), method (405), route (404), media type (415), content
+ * coding (415). SOAPAction is
  * not checked: Salesforce's value is undocumented and it carries no authority.
  */
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
+
+/**
+ * Most header fields in a request head; Salesforce sends about ten. The https server keeps one
+ * more than this (maxHeadersCount), so that a head over the limit can be told from one at it:
+ * Node drops the fields past maxHeadersCount silently, and a dropped Content-Type would be
+ * misread as missing.
+ */
+export const MAX_HEADER_COUNT = 100;
+
+/** Refuses a head with more than MAX_HEADER_COUNT fields (431, like one too large in bytes). */
+export function checkHead(req: IncomingMessage): void {
+  if (req.rawHeaders.length > 2 * MAX_HEADER_COUNT) {
+    throw new GatewayError('GW_ERR_HEADERS_TOO_LARGE', `more than ${MAX_HEADER_COUNT} header fields`);
+  }
+}
 
 export function checkMethod(req: IncomingMessage): void {
   if (req.method !== 'POST') throw new GatewayError('GW_ERR_METHOD_NOT_ALLOWED', `method ${req.method ?? ''}`);

@@ -12,6 +12,7 @@ import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import type { LimitsConfig, TlsMaterial } from '../config/types.js';
 import type { GatewayEvents, ConnectionRefusalReason } from '../observability/events.js';
 import type { Runtime } from '../runtime.js';
+import { MAX_HEADER_COUNT } from '../http/limits.js';
 import { rawFault, sendFault } from '../http/respond.js';
 import type { ErrorCode } from '../errors.js';
 
@@ -93,7 +94,8 @@ export class Listener {
     s.keepAliveTimeout = limits.keepAliveTimeoutMs;
     // Counted by the gateway (see gateway.ts), which answers the last one with Connection: close.
     s.maxRequestsPerSocket = 0;
-    s.maxHeadersCount = 100;
+    // One more than allowed: checkHead refuses a head that reaches it (see MAX_HEADER_COUNT).
+    s.maxHeadersCount = MAX_HEADER_COUNT + 1;
   }
 
   setSecureContext(tls: TlsMaterial): void {

@@ -1,7 +1,7 @@
 /**
  * The request pipeline: a readonly, ordered list of named stages (httpxy's passes). A stage halts
  * the request by throwing a GatewayError; pipeline/run.ts turns that into the answer. The order is
- * the contract: client identity → method → route → media type → encoding → body → parse →
+ * the contract: client identity → head → method → route → media type → encoding → body → parse →
  * envelope → policy → sanitize → forward → Ack.
  */
 import type { TLSSocket } from 'node:tls';
@@ -11,7 +11,7 @@ import { buildJsonRequest } from '../forward/json-body.js';
 import { relayAck } from '../forward/relay-ack.js';
 import { buildSoapRequest } from '../forward/soap-body.js';
 import type { UpstreamClient } from '../forward/upstream.js';
-import { checkContentEncoding, checkMediaType, checkMethod } from '../http/limits.js';
+import { checkContentEncoding, checkHead, checkMediaType, checkMethod } from '../http/limits.js';
 import { readBody } from '../http/read-body.js';
 import { checkMessagePolicy } from '../policy/message.js';
 import { readOutboundMessage } from '../soap/envelope.js';
@@ -60,6 +60,7 @@ export function createStages(deps: StageDeps): readonly Stage[] {
         if (!cached.result.ok) throw new GatewayError('GW_ERR_CLIENT_CERT_DENIED', cached.result.reason);
       },
     },
+    { name: 'head', run: (ctx) => checkHead(ctx.req) },
     { name: 'method', run: (ctx) => checkMethod(ctx.req) },
     {
       name: 'route',
