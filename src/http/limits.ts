@@ -15,10 +15,23 @@ import { GatewayError } from '../errors.js';
  */
 export const MAX_HEADER_COUNT = 100;
 
-/** Refuses a head with more than MAX_HEADER_COUNT fields (431, like one too large in bytes). */
+/**
+ * Refuses a head with more than MAX_HEADER_COUNT fields (431, like one too large in bytes), and
+ * an HTTP/1.1 request without exactly one Host (RFC 9112 section 3.2: "MUST respond with 400").
+ * The Host check is the gateway's, not Node's (requireHostHeader is off), so that the refusal is
+ * a fault with its code and a log line rather than Node's bare 400.
+ */
 export function checkHead(req: IncomingMessage): void {
-  if (req.rawHeaders.length > 2 * MAX_HEADER_COUNT) {
+  const raw = req.rawHeaders;
+  if (raw.length > 2 * MAX_HEADER_COUNT) {
     throw new GatewayError('GW_ERR_HEADERS_TOO_LARGE', `more than ${MAX_HEADER_COUNT} header fields`);
+  }
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() === 'host') hosts++;
+  }
+  if (hosts > 1 || (hosts === 0 && req.httpVersion !== '1.0')) {
+    throw new GatewayError('GW_ERR_BAD_REQUEST', `${hosts} Host header fields`);
   }
 }
 

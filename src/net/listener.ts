@@ -60,6 +60,8 @@ export class Listener {
       requestCert: true,
       rejectUnauthorized: true,
       maxHeaderSize: MAX_HEADER_BYTES,
+      // Checked by the pipeline (http/limits.ts checkHead), which answers with a logged fault.
+      requireHostHeader: false,
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
       noDelay: true,
       // Node's default is 120 s; a peer that never finishes its ClientHello is dropped much
