@@ -16,8 +16,9 @@ import { GatewayError } from '../errors.js';
 export const MAX_HEADER_COUNT = 100;
 
 /**
- * Refuses a head with more than MAX_HEADER_COUNT fields (431, like one too large in bytes), and
- * an HTTP/1.1 request without exactly one Host (RFC 9112 section 3.2: "MUST respond with 400").
+ * Refuses a head with more than MAX_HEADER_COUNT fields (431, like one too large in bytes), an
+ * HTTP/1.1 request without exactly one Host (RFC 9112 section 3.2: "MUST respond with 400"), and
+ * an expectation other than 100-continue (400).
  * The Host check is the gateway's, not Node's (requireHostHeader is off), so that the refusal is
  * a fault with its code and a log line rather than Node's bare 400.
  */
@@ -32,6 +33,12 @@ export function checkHead(req: IncomingMessage): void {
   }
   if (hosts > 1 || (hosts === 0 && req.httpVersion !== '1.0')) {
     throw new GatewayError('GW_ERR_BAD_REQUEST', `${hosts} Host header fields`);
+  }
+  // RFC 9110 section 10.1.1: 100-continue is the only expectation defined; any other one
+  // cannot be met. (Node would answer a bare 417 itself; the listener hands these requests here.)
+  const expect = req.headers.expect;
+  if (expect !== undefined && expect.trim().toLowerCase() !== '100-continue') {
+    throw new GatewayError('GW_ERR_BAD_REQUEST', 'unsupported Expect');
   }
 }
 

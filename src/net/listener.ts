@@ -69,6 +69,8 @@ export class Listener {
       handshakeTimeout: config.limits.handshakeTimeoutMs,
     }, opts.onRequest);
     this.#https.on('checkContinue', opts.onRequest);
+    // Any other Expect: refused by the pipeline with a logged fault, not Node's bare 417.
+    this.#https.on('checkExpectation', opts.onRequest);
     this.#https.on('clientError', (err: NodeJS.ErrnoException, socket) => this.#clientError(err, socket as net.Socket));
     // Without a listener, Node destroys a CONNECT request's socket without an answer or a trace.
     this.#https.on('connect', (req: IncomingMessage, socket: net.Socket) => {
