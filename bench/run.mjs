@@ -14,7 +14,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ask, start, stop, stopAll } from './lib/children.mjs';
+import { ask, interrupted, start, stop, stopAll } from './lib/children.mjs';
 import { runLoad } from './lib/load.mjs';
 import { findNginx, nginxVersion } from './lib/nginx.mjs';
 import { machineBusySeconds } from './lib/proc.mjs';
@@ -49,6 +49,14 @@ const PACED_MS = QUICK ? 1000 : 5000;
 const MAX_MESSAGE_GAP_MS = 2100;
 const MAX_MESSAGES_PER_VARIANT = QUICK ? 1 : 2;
 const IDLE_CONNECTIONS = QUICK ? 100 : 1000;
+/**
+ * A cell whose window saw more than NOISY_CORES cores of other work on the machine is measured
+ * again (up to twice), while the run's total time spent on such repeats stays under
+ * RETRY_BUDGET_MS; the quietest attempt is kept (chosen by the noise figure, never by the result).
+ */
+const NOISY_CORES = 0.25;
+const RETRY_BUDGET_MS = QUICK ? 0 : 60_000;
+let retrySpentMs = 0;
 const BUSY_MAX_BODIES = 16;
 
 const log = (line) => process.stdout.write(`${line}\n`);
@@ -129,20 +137,17 @@ async function main() {
     const benchPids = (server, others) => [process.pid, internal.pid, ...others.filter((s) => s && s !== server).map((s) => s.pid)];
 
     const runCell = async (server, others, cert, mode, n) => {
-      const r = await runLoad({
-        kind: 'closed',
-        target: { protocol: server.name === 'direct' ? 'http' : 'https', port: server.port, path: '/outbound/contact' },
-        tls,
-        newConnection: mode === 'new-connection',
-        concurrency: CONCURRENCY,
-        warmupMs: WARMUP_MS,
-        durationMs: DURATION_MS,
-        bodyFile: bodies[n],
-        notifications: n,
-        serverPid: server.pid,
-        benchPids: benchPids(server, others),
-      }, { core: LOAD_CORE, timeoutMs: WARMUP_MS + DURATION_MS + 45_000 });
-      const cell = { server: server.name, cert, mode, notifications: n, ...r };
+      let r = await measureCell(server, others, cert, mode, n);
+      let attempts = 1;
+      while (r.otherCpuUtil > NOISY_CORES && attempts < 3 && retrySpentMs < RETRY_BUDGET_MS) {
+        log(`    (other work on the machine: ${r.otherCpuUtil.toFixed(2)} cores; measuring again)`);
+        const t = Date.now();
+        const again = await measureCell(server, others, cert, mode, n);
+        retrySpentMs += Date.now() - t;
+        attempts++;
+        if (again.otherCpuUtil < r.otherCpuUtil) r = again;
+      }
+      const cell = { server: server.name, cert, mode, notifications: n, attempts, ...r };
       results.cells.push(cell);
       log(`  ${server.name.padEnd(11)} ${cert.padEnd(5)} ${mode.padEnd(14)} ${String(n).padStart(3)} notif: ` +
         `${r.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms?.toFixed(2) ?? '-'} ms  p99 ${r.p99Ms?.toFixed(2) ?? '-'} ms  ` +
@@ -150,6 +155,20 @@ async function main() {
       if (r.errors > 0) log(`    errors: ${JSON.stringify(r.errorSamples)}`);
       if (mode === 'new-connection' && r.resumed > 0) log(`    (!) ${r.resumed} resumed sessions`);
     };
+
+    const measureCell = (server, others, cert, mode, n) => runLoad({
+      kind: 'closed',
+      target: { protocol: server.name === 'direct' ? 'http' : 'https', port: server.port, path: '/outbound/contact' },
+      tls,
+      newConnection: mode === 'new-connection',
+      concurrency: CONCURRENCY,
+      warmupMs: WARMUP_MS,
+      durationMs: DURATION_MS,
+      bodyFile: bodies[n],
+      notifications: n,
+      serverPid: server.pid,
+      benchPids: benchPids(server, others),
+    }, { core: LOAD_CORE, timeoutMs: WARMUP_MS + DURATION_MS + 45_000 });
 
     const runPaced = async (server, others) => {
       const r = await runLoad({
@@ -292,7 +311,8 @@ main().then(() => {
   clearTimeout(overall);
 }, async (err) => {
   clearTimeout(overall);
-  process.stderr.write(`bench failed: ${err?.stack ?? err}\n`);
+  if (interrupted()) process.stderr.write(`bench interrupted (${interrupted()}): every child process stopped, nothing written\n`);
+  else process.stderr.write(`bench failed: ${err?.stack ?? err}\n`);
   await stopAll();
   process.exitCode = 1;
 });

@@ -10,6 +10,12 @@ import { descendants } from './proc.mjs';
 /** @type {Set<import('node:child_process').ChildProcess>} */
 const live = new Set();
 let handlersInstalled = false;
+let interruptedBy = null;
+
+/** The signal that interrupted the run, or null. */
+export function interrupted() {
+  return interruptedBy;
+}
 
 function installHandlers() {
   if (handlersInstalled) return;
@@ -19,6 +25,7 @@ function installHandlers() {
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.once(signal, () => {
+      interruptedBy = signal;
       process.stderr.write(`\nbench: ${signal}, stopping ${live.size} child process(es)\n`);
       for (const child of live) killTree(child.pid, 'SIGTERM');
       setTimeout(() => process.exit(130), 1500).unref();
