@@ -5,6 +5,7 @@
 import { GatewayError, isGatewayError, type ErrorCode } from '../errors.js';
 import { sendAck, sendFault } from '../http/respond.js';
 import type { GatewayEvents, RequestDecision } from '../observability/events.js';
+import { closeAfter } from './connection.js';
 import type { RequestContext } from './context.js';
 import type { Stage } from './stages.js';
 
@@ -23,7 +24,9 @@ export async function runPipeline(ctx: RequestContext, stages: readonly Stage[],
   if (ctx.res.headersSent || ctx.res.destroyed) return;
   if (error) {
     // A body left unread (or half read) makes the connection unusable: close it after the answer.
-    sendFault(ctx.res, error.code, ctx.requestId, !ctx.bodyConsumed || ctx.lastOnConnection);
+    const close = !ctx.bodyConsumed || ctx.lastOnConnection;
+    if (close) closeAfter(ctx);
+    sendFault(ctx.res, error.code, ctx.requestId, close);
   } else {
     sendAck(ctx.res, ctx.ack === true, ctx.requestId, ctx.lastOnConnection);
   }

@@ -19,6 +19,7 @@ import { parseXml } from '../soap/parser.js';
 import type { XmlLimits } from '../soap/types.js';
 import type { OverloadGuard } from '../net/overload.js';
 import type { IdentityResult } from '../tls/client-identity.js';
+import { checkAnswerable, enterConnection } from './connection.js';
 import type { RequestContext } from './context.js';
 
 export interface Stage {
@@ -38,7 +39,12 @@ const identityCache = new WeakMap<TLSSocket, { generation: number; result: Ident
 export function createStages(deps: StageDeps): readonly Stage[] {
   return Object.freeze([
     {
-      // First and cheap: an overloaded gateway does as little as possible before saying 503.
+      // Synchronous and first: it numbers pipelined requests in the order Node emits them.
+      name: 'connection',
+      run: (ctx) => enterConnection(ctx),
+    },
+    {
+      // Cheap: an overloaded gateway does as little as possible before saying 503.
       name: 'admission',
       run(ctx) {
         const reason = deps.overload.reason();
@@ -111,6 +117,8 @@ export function createStages(deps: StageDeps): readonly Stage[] {
       name: 'forward',
       async run(ctx) {
         const route = ctx.route!;
+        // The point of no return: nothing is forwarded that cannot be answered.
+        checkAnswerable(ctx);
         const started = performance.now();
         try {
           const answer = await deps.upstream.send({

@@ -1,0 +1,42 @@
+/**
+ * Where a request stands on its connection, for pipelining (RFC 9112 section 9.3.2). Node emits
+ * every pipelined request as soon as it is parsed and queues the answers; when one answer closes
+ * the connection (a refusal that left its body unread, the last of maxRequestsPerSocket), the
+ * answers queued behind it are never sent. Those requests must not be forwarded: the internal
+ * service would receive messages that no answer went back for.
+ */
+import { GatewayError } from '../errors.js';
+import type { RequestContext } from './context.js';
+
+/** Requests seen per connection, in arrival order. */
+const arrived = new WeakMap<object, number>();
+/** Position of the request whose answer closes the connection. */
+const closingAt = new WeakMap<object, number>();
+const positions = new WeakMap<RequestContext, number>();
+
+/** Numbers the request on its connection. Must run when Node emits the request (the first stage). */
+export function enterConnection(ctx: RequestContext): void {
+  const socket = ctx.req.socket;
+  const position = arrived.get(socket) ?? 0;
+  arrived.set(socket, position + 1);
+  positions.set(ctx, position);
+  if (ctx.lastOnConnection) closeAfter(ctx);
+}
+
+/** The connection closes after this request's answer. */
+export function closeAfter(ctx: RequestContext): void {
+  const position = positions.get(ctx);
+  if (position === undefined) return;
+  const socket = ctx.req.socket;
+  const current = closingAt.get(socket);
+  if (current === undefined || position < current) closingAt.set(socket, position);
+}
+
+/** Throws when an earlier answer on this connection closes it: this request will get no answer. */
+export function checkAnswerable(ctx: RequestContext): void {
+  const position = positions.get(ctx);
+  const closing = closingAt.get(ctx.req.socket);
+  if (position !== undefined && closing !== undefined && position > closing) {
+    throw new GatewayError('GW_ERR_BAD_REQUEST', 'pipelined behind the last answer on its connection');
+  }
+}
