@@ -11,10 +11,10 @@
  *         I/O callback with no JavaScript on the stack (TLS handshakes and record decryption)
  *         as "(idle)". --server nginx|passthrough|gateway picks whose process perf samples
  *         (nginx: its worker); the V8 profile is for the gateway only.
+ * --perf-report FILE: summarise an existing perf.data file.
  * Profiles are kept in bench/out/profiles/ (git-ignored): open them in Chrome DevTools too.
  */
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,12 +26,18 @@ import { makePki } from './lib/pki.mjs';
 import { maxFieldsMessage, maxTextMessage, notificationPayloads } from './lib/payloads.mjs';
 import { startGateway, startNginx, startPassthrough, startUpstream } from './lib/servers.mjs';
 import { formatSummary, summarise } from './cpuprofile-summary.mjs';
+import { perfSummary } from './lib/perf.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : process.argv[i + 1];
 };
+if (arg('perf-report', null)) {
+  // Summarise an existing perf.data file and stop.
+  console.log(await perfSummary(arg('perf-report', null)));
+  process.exit(0);
+}
 const cell = arg('cell', 'keep-alive-100');
 const cert = arg('cert', 'rsa');
 const durationMs = Number(arg('duration-ms', '5000'));
@@ -91,7 +97,8 @@ try {
       warmupMs: 1000, durationMs, bodyFile, notifications: spec.payload, serverPid: server.pid, benchPids: [internal.pid],
     }, { timeoutMs: durationMs + 60_000 });
   console.log(`cell ${cell} ${cert}, ${serverName}: ${result.requests ?? result.ok} requests, errors ${result.errors}` +
-    (result.cpuPerReqUs ? `, ${result.cpuPerReqUs.toFixed(0)} µs CPU/req (under the profiler)` : ''));
+    (result.cpuPerReqUs ? `, ${result.cpuPerReqUs.toFixed(0)} µs CPU/req (under the profiler)` : '') +
+    (result.errors ? `\n  errors: ${JSON.stringify(result.errorSamples)}` : ''));
   if (perf) {
     await stop(perf, 'SIGINT', 10_000);
     console.log(`perf data: ${perfFile}\n`);
@@ -113,14 +120,4 @@ try {
 } finally {
   await stopAll();
   await rm(tmp, { recursive: true, force: true });
-}
-
-/** Shares of samples by shared object, then the top symbols (perf report, no call-graph children). */
-async function perfSummary(file) {
-  const report = (args) => new Promise((resolve) => {
-    execFile('perf', ['report', '-i', file, '--no-children', '--stdio', '-g', 'none', '--percent-limit', '0.7', ...args],
-      { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout) => resolve(err ? `perf report failed: ${err.message}` : stdout));
-  });
-  const clean = (text) => text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).map((l) => l.replace(/\s+$/, '')).join('\n');
-  return `perf, by shared object:\n${clean(await report(['--sort', 'dso']))}\n\nperf, top symbols:\n${clean(await report(['--sort', 'dso,sym']))}`;
 }
