@@ -49,6 +49,8 @@ export class Listener {
   readonly #opts: ListenerOptions;
   readonly #perAddress = new Map<string, number>();
   readonly #sockets = new Set<net.Socket>();
+  /** TLS sockets whose failure was reported by tlsClientError. */
+  readonly #tlsFailed = new WeakSet<object>();
   #draining = false;
 
   constructor(opts: ListenerOptions) {
@@ -77,13 +79,11 @@ export class Listener {
       opts.onClientError('GW_ERR_METHOD_NOT_ALLOWED', socket.remoteAddress ?? '', 'method CONNECT', randomUUID());
       endWith(socket, rawFault('GW_ERR_METHOD_NOT_ALLOWED'));
     });
-    this.#https.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-      opts.events.emit('tlsFailure', {
-        reason: tlsFailureReason(err),
-        remoteAddress: socket.remoteAddress ?? '',
-        code: err.code,
-      });
-      socket.destroy();
+    // Prepended: https.Server re-emits every tlsClientError as a clientError, which must not be
+    // reported a second time as a malformed request (nor answered with HTTP inside a TLS stream).
+    this.#https.prependListener('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      this.#tlsFailed.add(socket);
+      this.#tlsFailure(err, socket);
     });
     this.applyLimits(config.limits);
     this.#tcp = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.#accept(socket));
@@ -182,7 +182,24 @@ export class Listener {
     this.#https.emit('connection', socket);
   }
 
+  #tlsFailure(err: NodeJS.ErrnoException, socket: TLSSocket): void {
+    this.#opts.events.emit('tlsFailure', {
+      reason: tlsFailureReason(err),
+      remoteAddress: socket.remoteAddress ?? '',
+      code: err.code,
+    });
+    socket.destroy();
+  }
+
   #clientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
+    if (this.#tlsFailed.has(socket)) return;
+    if (isTlsError(err)) {
+      // A TLS error after the handshake (a refused renegotiation, a bad record): no HTTP request
+      // to answer, and nothing to say in plaintext.
+      this.#tlsFailed.add(socket);
+      this.#tlsFailure(err, socket as TLSSocket);
+      return;
+    }
     const remoteAddress = socket.remoteAddress ?? '';
     const pending = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
     let code: ErrorCode = 'GW_ERR_BAD_REQUEST';
@@ -220,6 +237,11 @@ function endWith(socket: net.Socket, answer: string): void {
   }
   socket.end(answer, () => socket.destroy());
   setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+/** An error raised by OpenSSL (Node gives them ERR_SSL_* codes and an OpenSSL library name). */
+function isTlsError(err: NodeJS.ErrnoException): boolean {
+  return (err.code?.startsWith('ERR_SSL_') ?? false) || (err as { library?: string }).library === 'SSL routines';
 }
 
 /** A short, stable reason for a failed handshake (metrics label, log field). */
