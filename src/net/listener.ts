@@ -183,10 +183,19 @@ export class Listener {
   }
 
   #tlsFailure(err: NodeJS.ErrnoException, socket: TLSSocket): void {
+    // A client certificate that fails verification does not fail the handshake: Node checks it
+    // afterwards and destroys the socket without an error (_tls_wrap.js onServerSocketSecure), so
+    // the only event is a later ECONNRESET. The verdict is in authorizationError, and the peer's
+    // address with the TCP socket underneath (read, and so cached, at accept).
+    // (Typed as an Error, it is the X509_V_ERR name as a string, or null.)
+    const verdict: unknown = socket.authorizationError;
+    const failed = typeof verdict === 'string' && verdict !== '';
+    const code = failed ? verdict : err.code;
+    const parent = (socket as { _parent?: net.Socket })._parent;
     this.#opts.events.emit('tlsFailure', {
-      reason: tlsFailureReason(err),
-      remoteAddress: socket.remoteAddress ?? '',
-      code: err.code,
+      reason: failed ? certificateFailureReason(verdict) : tlsFailureReason(err),
+      remoteAddress: socket.remoteAddress ?? parent?.remoteAddress ?? '',
+      code,
     });
     socket.destroy();
   }
@@ -242,6 +251,13 @@ function endWith(socket: net.Socket, answer: string): void {
 /** An error raised by OpenSSL (Node gives them ERR_SSL_* codes and an OpenSSL library name). */
 function isTlsError(err: NodeJS.ErrnoException): boolean {
   return (err.code?.startsWith('ERR_SSL_') ?? false) || (err as { library?: string }).library === 'SSL routines';
+}
+
+/** The reason for a client certificate that failed verification (OpenSSL's X509_V_ERR_* name). */
+export function certificateFailureReason(code: string): string {
+  if (code === 'CERT_HAS_EXPIRED') return 'expired';
+  if (code === 'CERT_NOT_YET_VALID') return 'not_yet_valid';
+  return 'untrusted';
 }
 
 /** A short, stable reason for a failed handshake (metrics label, log field). */
