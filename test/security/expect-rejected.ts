@@ -227,6 +227,10 @@ export async function expectRejected(h: Harness, attempt: () => Promise<Outcome>
   const lines = h.logs.lines.slice(firstLine);
   const records = parsedLines(lines);
   expect(logged(records, expected), `no log line for ${JSON.stringify(expected)} in:\n${lines.join('\n').slice(0, 2000)}`).toBe(true);
+  if ('tlsFailure' in expected || 'refused' in expected) {
+    // A connection that never got to HTTP is not a request: no request line, no request metric.
+    expect(records.filter((r) => r.event === 'request'), 'a request line for a connection that never got to HTTP').toEqual([]);
+  }
   expectNoSecrets(lines, opts.secrets);
   // 5. still serving
   if (opts.followUp !== false) await expectValidAccepted(h, opts.followUp ?? {});
