@@ -124,7 +124,7 @@ describe('session resumption', () => {
   async function sessionOf(id: { cert?: string; key?: string; ca: string }, opts: tls.ConnectionOptions): Promise<Buffer> {
     const socket = await connectTls(h.port, id, opts);
     // TLS 1.2 has its session at the end of the handshake, TLS 1.3 gets tickets afterwards.
-    let session = socket.getSession();
+    let session: Buffer | undefined = socket.getSession();
     socket.on('session', (ticket: Buffer) => { session = ticket; });
     await exchangeRaw(socket, request(), 300);
     socket.destroy();
