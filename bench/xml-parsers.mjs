@@ -9,7 +9,8 @@
  *             JavaScript parser that looks at every tag.
  * saxes (the strict SAX parser one could build a streaming reader on) is not installed in this
  * project, so it is not measured.
- * Every variant decodes the Buffer to a string first, as the gateway must.
+ * Every variant decodes the Buffer to a string first, as the gateway must. Each figure is the
+ * fastest of several short rounds (5 × 80 ms; 3 single runs for the 5 MB messages).
  *
  * `node bench/xml-parsers.mjs` (needs `npm run build`); `--json` for run.mjs; `--quick` for a smoke test.
  */
@@ -62,12 +63,27 @@ function measure(fn, buf, ms, minRuns) {
   return { us, runs };
 }
 
+/**
+ * The fastest of `rounds` short rounds: on a shared machine, interference only ever adds time,
+ * so the minimum is the best estimate of the cost itself.
+ */
+function best(fn, buf, rounds, ms, minRuns) {
+  let fastest = { us: Infinity, runs: 0 };
+  for (let i = 0; i < rounds; i++) {
+    const r = measure(fn, buf, ms, minRuns);
+    if (r.us < fastest.us) fastest = r;
+  }
+  return fastest;
+}
+
 const rows = [];
 for (const [name, buf] of PAYLOADS) {
   const big = buf.length > 1e6;
   for (const [parser, fn] of Object.entries(PARSERS)) {
-    measure(fn, buf, big ? 0 : (QUICK ? 50 : 200), big ? 1 : 20); // warm-up
-    const { us, runs } = measure(fn, buf, big ? 0 : (QUICK ? 150 : 500), big ? (QUICK ? 1 : 2) : 50);
+    measure(fn, buf, big ? 0 : (QUICK ? 50 : 150), big ? 1 : 20); // warm-up
+    const { us, runs } = big
+      ? best(fn, buf, QUICK ? 1 : 3, 0, 1)
+      : best(fn, buf, QUICK ? 2 : 5, QUICK ? 60 : 80, 10);
     rows.push({ payload: name, bytes: buf.length, parser, usPerMessage: us, mbPerSecond: buf.length / us, runs });
   }
 }
