@@ -66,9 +66,11 @@ export class UpstreamClient {
       });
       req.on('response', (res) => {
         const declared = Number(res.headers['content-length'] ?? '0');
+        // Settled before destroying: destroy() emits 'aborted' at once, which would settle the
+        // exchange as an interrupted answer (502 unavailable) instead of an oversized one.
         if (declared > MAX_UPSTREAM_ANSWER_BYTES) {
-          res.destroy();
           settle(() => reject(new GatewayError('GW_ERR_UPSTREAM_BAD_RESPONSE', `answer of ${declared} bytes`)));
+          res.destroy();
           return;
         }
         const chunks: Buffer[] = [];
@@ -76,8 +78,8 @@ export class UpstreamClient {
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > MAX_UPSTREAM_ANSWER_BYTES) {
-            res.destroy();
             settle(() => reject(new GatewayError('GW_ERR_UPSTREAM_BAD_RESPONSE', 'answer over the size cap')));
+            res.destroy();
             return;
           }
           chunks.push(chunk);
