@@ -150,8 +150,6 @@ const transcode = (nodeBuffer as { transcode?: typeof nodeBuffer.transcode }).tr
 const LINE_ENDS = /\r\n?/g;
 const ATTRIBUTE_WHITESPACE = /\r\n?|[\t\n]/g;
 const NON_CHARACTER = /[\uFFFE\uFFFF]/;
-/** XML 1.0 section 4.6, each with its ';'. */
-const PREDEFINED: readonly (readonly [string, number])[] = [['lt;', 0x3c], ['gt;', 0x3e], ['amp;', 0x26], ['quot;', 0x22], ['apos;', 0x27]];
 
 /** Direct-mapped cache of ASCII QNames, shared by all documents (Scanner#splitName). */
 const INTERN_SLOTS = 4096;
@@ -491,12 +489,19 @@ class Scanner {
     const parts = this.#parts;
     parts.length = 0;
     const tooLong = () => overLimit(`${attribute ? 'attribute value' : 'character data'} longer than maxTextLength at ${from}`);
+    // Consecutive references are collected as code units and become one piece.
+    const out = scratch(Math.min(to - from, room + 2));
+    let pending = 0;
     let units = 0;
     let at = from;
     for (;;) {
       let amp = (f & C_AMP) === 0 ? -1 : s.indexOf('&', at);
       if (amp === -1 || amp > to) amp = to;
       if (amp > at) {
+        if (pending > 0) {
+          parts.push(fromCodeUnits(out, pending));
+          pending = 0;
+        }
         // A character takes at most 3 bytes per UTF-16 code unit.
         if (amp - at > 3 * (room - units) && (f & C_EF) === 0) throw tooLong();
         let piece = (f & C_HIGH) === 0 ? s.slice(at, amp) : this.#decode(at, amp);
@@ -511,8 +516,9 @@ class Scanner {
       const cp = this.#codePoint;
       units += cp > 0xffff ? 2 : 1;
       if (units > room) throw tooLong();
-      parts.push(cp > 0xffff ? String.fromCodePoint(cp) : String.fromCharCode(cp));
+      pending = writeCodePoint(out, pending, cp);
     }
+    if (pending > 0) parts.push(fromCodeUnits(out, pending));
     this.#units = units;
     return parts.length === 1 ? parts[0]! : parts.join('');
   }
@@ -565,14 +571,23 @@ class Scanner {
    * Returns the index after the reference and leaves its code point in #codePoint.
    */
   #reference(i: number): number {
-    const s = this.#s;
     const b = this.#b;
-    if (b[i + 1] !== HASH) {
-      for (const [name, cp] of PREDEFINED) {
-        if (s.startsWith(name, i + 1)) {
-          this.#codePoint = cp;
-          return i + 1 + name.length;
-        }
+    const c1 = b[i + 1];
+    if (c1 !== HASH) {
+      const c2 = b[i + 2];
+      const c3 = b[i + 3];
+      if (c2 === 0x74 && c3 === SEMICOLON && (c1 === 0x6c || c1 === 0x67)) {
+        this.#codePoint = c1 === 0x6c ? LT : GT; // &lt; &gt;
+        return i + 4;
+      }
+      if (c1 === 0x61 && c2 === 0x6d && c3 === 0x70 && b[i + 4] === SEMICOLON) {
+        this.#codePoint = AMP; // &amp;
+        return i + 5;
+      }
+      if (b[i + 5] === SEMICOLON && ((c1 === 0x71 && c2 === 0x75 && c3 === 0x6f && b[i + 4] === 0x74)
+        || (c1 === 0x61 && c2 === 0x70 && c3 === 0x6f && b[i + 4] === 0x73))) {
+        this.#codePoint = c1 === 0x71 ? QUOT : APOS; // &quot; &apos;
+        return i + 6;
       }
       throw malformed(`unknown entity reference at ${i}`);
     }
@@ -1039,6 +1054,7 @@ const DECODE_CHUNK = 8_192;
 
 /** The string of the first `length` units of the scratch buffer. */
 function fromCodeUnits(out: Uint16Array, length: number): string {
+  if (length === 1) return String.fromCharCode(out[0]!);
   // Reading the units as UTF-16LE bytes is a native copy, 5 times faster than fromCharCode.
   if (LITTLE_ENDIAN && out === scratchUnits) return scratchBytes.toString('utf16le', 0, length * 2);
   let decoded = '';

@@ -14,8 +14,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../src/errors.js';
-import { DEFAULT_XML_LIMITS } from '../../../src/soap/parser.js';
-import { scanXml as parseXml } from '../../../src/soap/scanner.js';
+import { DEFAULT_XML_LIMITS, parseXml } from '../../../src/soap/parser.js';
 import { parseXmlFxp } from '../../../src/soap/parser-fxp.js';
 import type { XmlElement, XmlLimits } from '../../../src/soap/types.js';
 
