@@ -38,6 +38,8 @@ export const ERRORS = {
   // Gateway state
   GW_ERR_OVERLOADED: { status: 503, message: 'gateway is overloaded, retry later' },
   GW_ERR_SHUTTING_DOWN: { status: 503, message: 'gateway is shutting down, retry later' },
+  // Logged, never sent: the client closed the connection before its answer (status as nginx logs it).
+  GW_ERR_CLIENT_CLOSED: { status: 499, message: 'the client closed the connection before the answer' },
   GW_ERR_INTERNAL: { status: 500, message: 'internal gateway error' },
 } as const satisfies Record<string, { readonly status: number; readonly message: string }>;
 

@@ -32,11 +32,22 @@ export function closeAfter(ctx: RequestContext): void {
   if (current === undefined || position < current) closingAt.set(socket, position);
 }
 
-/** Throws when an earlier answer on this connection closes it: this request will get no answer. */
+/**
+ * Throws when this request can no longer be answered: the client closed the connection (Node
+ * then aborts the request, and ends the socket even after a half-close), or an earlier answer on
+ * the connection closes it.
+ */
 export function checkAnswerable(ctx: RequestContext): void {
+  if (clientGone(ctx)) throw new GatewayError('GW_ERR_CLIENT_CLOSED', 'connection closed before the answer');
   const position = positions.get(ctx);
   const closing = closingAt.get(ctx.req.socket);
   if (position !== undefined && closing !== undefined && position > closing) {
     throw new GatewayError('GW_ERR_BAD_REQUEST', 'pipelined behind the last answer on its connection');
   }
+}
+
+/** The answer can no longer be written: the connection is closed or its sending side ended. */
+export function clientGone(ctx: RequestContext): boolean {
+  const socket = ctx.req.socket;
+  return ctx.res.destroyed || socket.destroyed || !socket.writable;
 }

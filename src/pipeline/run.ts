@@ -5,7 +5,7 @@
 import { GatewayError, isGatewayError, type ErrorCode } from '../errors.js';
 import { sendAck, sendFault } from '../http/respond.js';
 import type { GatewayEvents, RequestDecision } from '../observability/events.js';
-import { closeAfter } from './connection.js';
+import { clientGone, closeAfter } from './connection.js';
 import type { RequestContext } from './context.js';
 import type { Stage } from './stages.js';
 
@@ -21,7 +21,13 @@ export async function runPipeline(ctx: RequestContext, stages: readonly Stage[],
 
   // Whoever answers logs: a request already answered elsewhere (a timeout raised by Node's HTTP
   // server, a forced answer while stopping) has had its decision published there.
-  if (ctx.res.headersSent || ctx.res.destroyed) return;
+  if (ctx.res.headersSent) return;
+  if (clientGone(ctx)) {
+    // Nobody is left to answer, but the decision is still published (upstreamStatus tells
+    // whether the internal service got the message; Salesforce will send it again).
+    events.emit('request', decisionOf(ctx, error ?? new GatewayError('GW_ERR_CLIENT_CLOSED', 'connection closed before the answer')));
+    return;
+  }
   if (error) {
     // A body left unread (or half read) makes the connection unusable: close it after the answer.
     const close = !ctx.bodyConsumed || ctx.lastOnConnection;
