@@ -21,7 +21,7 @@ import { connectTls, exchangeRaw, tcpProbe } from '../helpers/client.js';
 import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 import {
-  closedAfter, expectRejected, expectValidAccepted, faultCode, parseAnswers, useValidMessage, validMessage, viaRaw,
+  closedAfter, expectRejected, expectValidAccepted, faultCode, parseAnswers, parsedLines, useValidMessage, validMessage, viaRaw,
   type Outcome,
 } from './expect-rejected.js';
 
@@ -115,6 +115,30 @@ describe('a Content-Length that lies', () => {
       socket.destroy();
       return first ?? { kind: 'closed', detail: 'no answer' };
     }, { status: 400, code: 'GW_ERR_BODY_INCOMPLETE' }, { maxMs: 1500 });
+  });
+
+  it('a client that half-closes right after its request gets no answer (Node aborts it), and the request is still logged', async () => {
+    const firstLine = h.logs.lines.length;
+    const before = h.upstream.received.length;
+    const socket = await connectTls(h.port, h.salesforce);
+    let data = '';
+    socket.on('data', (d: Buffer) => { data += d.toString(); });
+    socket.on('error', () => undefined);
+    socket.end(request([XML, cl()]));
+    await Promise.race([closedAfter(socket), new Promise((r) => setTimeout(r, 3000))]);
+    socket.destroy();
+    expect(data).toBe('');
+    let line: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && !line; i++) {
+      line = parsedLines(h.logs.lines.slice(firstLine)).find((r) => r.event === 'request');
+      if (!line) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(line).toMatchObject({ reason: 'GW_ERR_CLIENT_CLOSED', status: 499 });
+    // forwarded or not depends on when the close is seen; if it was, the log says so
+    const forwarded = h.upstream.received.length - before;
+    expect(forwarded).toBeLessThanOrEqual(1);
+    expect(line!.upstreamStatus).toBe(forwarded === 1 ? 200 : null);
+    await expectValidAccepted(h);
   });
 
   it('a valid request followed by bytes that are not HTTP: the request keeps its own answer, the rest is refused, the connection closed', async () => {
