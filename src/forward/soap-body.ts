@@ -3,6 +3,11 @@
  * own shape (shared/SALESFORCE.md "The call", fixtures/contact-1.xml), written from the validated
  * model only, never from the bytes received (STYLE.md habit 7). Every value is escaped so that a
  * conforming parser reads back exactly what Salesforce sent.
+ *
+ * It is written as UTF-8 bytes, one notification at a time, not as one string: a string of the
+ * whole body with a single character above U+00FF is stored two bytes a character, and for
+ * contact-100.xml (75 KB) building that string and encoding it cost 1.3 ms, against 0.2 ms for
+ * the bytes (bench/xml-scanner.mjs).
  */
 import { NS_OUTBOUND, NS_SOAP11, NS_SOBJECT, NS_XSD, NS_XSI } from '../constants.js';
 import { GatewayError } from '../errors.js';
@@ -15,49 +20,89 @@ export interface ForwardBodyOptions {
   readonly forwardSessionId: boolean;
 }
 
+const HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
+  + `<soapenv:Envelope xmlns:soapenv="${NS_SOAP11}" xmlns:xsd="${NS_XSD}" xmlns:xsi="${NS_XSI}">\n`
+  + ' <soapenv:Body>\n'
+  + `  <notifications xmlns="${NS_OUTBOUND}">\n`;
+const TAIL = '  </notifications>\n'
+  + ' </soapenv:Body>\n'
+  + '</soapenv:Envelope>\n';
+const SOBJECT_NS = ` xmlns:sf="${NS_SOBJECT}"`;
+
 /** Names become element names unescaped, so one that is not an API name is a bug upstream. */
 function apiName(name: string): string {
   if (!SOBJECT_NAME.test(name)) throw new GatewayError('GW_ERR_INTERNAL', 'model holds an invalid sObject or field name');
   return name;
 }
 
-function sObject(notification: Notification): string {
+function notificationXml(notification: Notification): string {
   const type = notification.type === null ? '' : ` xsi:type="sf:${apiName(notification.type)}"`;
-  const open = `    <sObject${type} xmlns:sf="${NS_SOBJECT}"`;
-  if (notification.fields.length === 0) return `${open}/>\n`;
-  const fields = notification.fields.map(({ name, value }) => {
-    const tag = `sf:${apiName(name)}`;
-    return value === null ? `     <${tag} xsi:nil="true"/>\n` : `     <${tag}>${escapeText(value)}</${tag}>\n`;
-  });
-  return `${open}>\n${fields.join('')}    </sObject>\n`;
+  let xml = `   <Notification>\n    <Id>${escapeText(notification.id)}</Id>\n    <sObject${type}${SOBJECT_NS}`;
+  if (notification.fields.length === 0) return `${xml}/>\n   </Notification>\n`;
+  xml += '>\n';
+  for (const { name, value } of notification.fields) {
+    const tag = apiName(name);
+    xml += value === null ? `     <sf:${tag} xsi:nil="true"/>\n` : `     <sf:${tag}>${escapeText(value)}</sf:${tag}>\n`;
+  }
+  return `${xml}    </sObject>\n   </Notification>\n`;
+}
+
+/** UTF-8 bytes appended to a buffer that doubles when full; only the bytes written are ever read. */
+class Utf8Writer {
+  #buffer: Buffer;
+  #length = 0;
+
+  constructor(capacity: number) {
+    // Not zero-filled: bytes() exposes only what was written.
+    this.#buffer = Buffer.allocUnsafe(capacity);
+  }
+
+  write(text: string): void {
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    if (this.#buffer.length - this.#length < 3 * text.length) {
+      const needed = this.#length + Buffer.byteLength(text, 'utf8');
+      if (needed > this.#buffer.length) {
+        const next = Buffer.allocUnsafe(Math.max(needed, 2 * this.#buffer.length));
+        this.#buffer.copy(next, 0, 0, this.#length);
+        this.#buffer = next;
+      }
+    }
+    this.#length += this.#buffer.write(text, this.#length, 'utf8');
+  }
+
+  bytes(): Buffer {
+    return this.#buffer.subarray(0, this.#length);
+  }
+}
+
+/** Bytes of the body when every value is ASCII: markup plus values, names counted twice. */
+function estimate(msg: OutboundMessage): number {
+  let bytes = HEAD.length + TAIL.length + 512;
+  for (const notification of msg.notifications) {
+    bytes += 192;
+    for (const { name, value } of notification.fields) bytes += 24 + 2 * name.length + (value === null ? 0 : value.length);
+  }
+  return bytes;
 }
 
 /**
- * Builds the notifications envelope for `msg`. SessionId is `xsi:nil` unless the route forwards
- * it and Salesforce sent one.
+ * Builds the notifications envelope for `msg`, as UTF-8. SessionId is `xsi:nil` unless the route
+ * forwards it and Salesforce sent one.
  *
- * @example buildSoapRequest(msg, { forwardSessionId: false }) // '<?xml …?>\n<soapenv:Envelope …'
+ * @example buildSoapRequest(msg, { forwardSessionId: false }).toString() // '<?xml …?>\n<soapenv:Envelope …'
  */
-export function buildSoapRequest(msg: OutboundMessage, opts: ForwardBodyOptions): string {
+export function buildSoapRequest(msg: OutboundMessage, opts: ForwardBodyOptions): Buffer {
   const session = opts.forwardSessionId && msg.sessionId !== null
     ? `<SessionId>${escapeText(msg.sessionId)}</SessionId>`
     : '<SessionId xsi:nil="true"/>';
-  const notifications = msg.notifications.map((notification) =>
-    '   <Notification>\n'
-    + `    <Id>${escapeText(notification.id)}</Id>\n`
-    + sObject(notification)
-    + '   </Notification>\n');
-  return '<?xml version="1.0" encoding="UTF-8"?>\n'
-    + `<soapenv:Envelope xmlns:soapenv="${NS_SOAP11}" xmlns:xsd="${NS_XSD}" xmlns:xsi="${NS_XSI}">\n`
-    + ' <soapenv:Body>\n'
-    + `  <notifications xmlns="${NS_OUTBOUND}">\n`
+  const out = new Utf8Writer(estimate(msg));
+  out.write(HEAD
     + `   <OrganizationId>${escapeText(msg.organizationId)}</OrganizationId>\n`
     + `   <ActionId>${escapeText(msg.actionId)}</ActionId>\n`
     + `   ${session}\n`
     + `   <EnterpriseUrl>${escapeText(msg.enterpriseUrl)}</EnterpriseUrl>\n`
-    + `   <PartnerUrl>${escapeText(msg.partnerUrl)}</PartnerUrl>\n`
-    + notifications.join('')
-    + '  </notifications>\n'
-    + ' </soapenv:Body>\n'
-    + '</soapenv:Envelope>\n';
+    + `   <PartnerUrl>${escapeText(msg.partnerUrl)}</PartnerUrl>\n`);
+  for (const notification of msg.notifications) out.write(notificationXml(notification));
+  out.write(TAIL);
+  return out.bytes();
 }

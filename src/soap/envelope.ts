@@ -3,6 +3,10 @@
  * namespace only (shared/SALESFORCE.md "The call"): whatever prefixes the sender chose, only the
  * expanded names count. Anything the model cannot hold is rejected, so nothing unexpected can be
  * forwarded. Rejection details name element paths only, never the SessionId or field values.
+ *
+ * It runs once per request over every field, so the accepted path allocates only the model:
+ * element paths are written only into rejection details, lists are read by index (array
+ * destructuring goes through the iterator protocol), and API names are checked once per call.
  */
 import { NS_OUTBOUND, NS_SOAP11, NS_SOAP12, NS_SOBJECT, NS_XSI } from '../constants.js';
 import { GatewayError } from '../errors.js';
@@ -16,6 +20,8 @@ export const SOBJECT_NAME = /^[A-Za-z][A-Za-z0-9_]{0,79}$/;
 export const MAX_NOTIFICATIONS = 100;
 
 const HEADER_FIELDS = ['OrganizationId', 'ActionId', 'SessionId', 'EnterpriseUrl', 'PartnerUrl'] as const;
+const CALL_PATH = 'Envelope/Body/notifications';
+const XML_SPACE_ONLY = /^[ \t\r\n]*$/;
 
 /**
  * Validates a notifications envelope and returns its model.
@@ -28,7 +34,7 @@ export function readOutboundMessage(root: XmlElement): OutboundMessage {
   onlyNamespaceDeclarations(root, 'Envelope');
   const parts = elementOnly(root, 'Envelope');
   let next = 0;
-  const header = parts[next];
+  const header = parts[0];
   if (header !== undefined && header.ns === NS_SOAP11 && header.local === 'Header') {
     // No header block is defined for this call; one we do not understand must not be ignored
     // (SOAP 1.1 section 4.2.3, mustUnderstand), so any block is refused.
@@ -41,7 +47,7 @@ export function readOutboundMessage(root: XmlElement): OutboundMessage {
   mustBe(body, NS_SOAP11, 'Body', 'Envelope');
   onlyNamespaceDeclarations(body, 'Envelope/Body');
   const calls = elementOnly(body, 'Envelope/Body');
-  const [call] = calls;
+  const call = calls[0];
   if (call === undefined || calls.length !== 1) throw invalid('Envelope/Body: expected exactly one notifications');
   return readNotifications(call);
 }
@@ -58,7 +64,7 @@ function mustBe(element: XmlElement, ns: string, local: string, parent: string):
 }
 
 function isXmlSpace(text: string): boolean {
-  return /^[ \t\r\n]*$/.test(text);
+  return text === '' || XML_SPACE_ONLY.test(text);
 }
 
 /** Child elements of element-only content; whitespace between them is ignorable. */
@@ -69,7 +75,7 @@ function elementOnly(element: XmlElement, path: string): readonly XmlElement[] {
 
 /** Namespace declarations are not in `attributes` (soap/parser.ts), so any attribute is extra. */
 function onlyNamespaceDeclarations(element: XmlElement, path: string): void {
-  const [extra] = element.attributes;
+  const extra = element.attributes[0];
   if (extra !== undefined) throw invalid(`${path}: unexpected attribute ${extra.local}`);
 }
 
@@ -79,8 +85,10 @@ function onlyNamespaceDeclarations(element: XmlElement, path: string): void {
  * nil element must be empty.
  */
 function readNil(element: XmlElement, path: string): boolean {
-  const [attribute, extra] = element.attributes;
+  const attributes = element.attributes;
+  const attribute = attributes[0];
   if (attribute === undefined) return false;
+  const extra = attributes[1];
   if (extra !== undefined || attribute.ns !== NS_XSI || attribute.local !== 'nil') {
     throw invalid(`${path}: unexpected attribute ${(extra ?? attribute).local}`);
   }
@@ -97,7 +105,9 @@ function textValue(element: XmlElement, path: string): string {
 }
 
 /** A simple-content element that may carry xsi:nil, which makes it null. */
-function nillableValue(element: XmlElement, path: string): string | null {
+function nillableValue(element: XmlElement, parentPath: string): string | null {
+  if (element.children.length === 0 && element.attributes.length === 0) return element.text;
+  const path = `${parentPath}/${element.local}`;
   if (element.children.length > 0) throw invalid(`${path}: child elements in a simple value`);
   return readNil(element, path) ? null : element.text;
 }
@@ -109,7 +119,7 @@ function readId(value: string, prefix: string, path: string): string {
 }
 
 function readNotifications(call: XmlElement): OutboundMessage {
-  const path = 'Envelope/Body/notifications';
+  const path = CALL_PATH;
   mustBe(call, NS_OUTBOUND, 'notifications', 'Envelope/Body');
   onlyNamespaceDeclarations(call, path);
   const children = elementOnly(call, path);
@@ -122,15 +132,20 @@ function readNotifications(call: XmlElement): OutboundMessage {
   };
   const organizationId = readId(textValue(field(0), `${path}/OrganizationId`), ID_PREFIX.organization, `${path}/OrganizationId`);
   const actionId = readId(textValue(field(1), `${path}/ActionId`), ID_PREFIX.action, `${path}/ActionId`);
-  const sessionId = nillableValue(field(2), `${path}/SessionId`);
+  const sessionId = nillableValue(field(2), path);
   const enterpriseUrl = textValue(field(3), `${path}/EnterpriseUrl`);
   const partnerUrl = textValue(field(4), `${path}/PartnerUrl`);
 
-  const rest = children.slice(HEADER_FIELDS.length);
-  if (rest.length === 0 || rest.length > MAX_NOTIFICATIONS) {
-    throw new GatewayError('GW_ERR_NOTIFICATION_COUNT', `${path}: ${rest.length} elements after PartnerUrl`);
+  const count = children.length - HEADER_FIELDS.length;
+  if (count <= 0 || count > MAX_NOTIFICATIONS) {
+    throw new GatewayError('GW_ERR_NOTIFICATION_COUNT', `${path}: ${count} elements after PartnerUrl`);
   }
-  const notifications = rest.map((child, index) => readNotification(child, `${path}/Notification[${index + 1}]`));
+  // API names checked in this call, each with the index of the last notification that used it.
+  const names = new Map<string, number>();
+  const notifications: Notification[] = [];
+  for (let index = 0; index < count; index++) {
+    notifications.push(readNotification(children[HEADER_FIELDS.length + index]!, index, names));
+  }
   return {
     organizationId,
     actionId,
@@ -141,45 +156,51 @@ function readNotifications(call: XmlElement): OutboundMessage {
   };
 }
 
-function readNotification(element: XmlElement, path: string): Notification {
-  mustBe(element, NS_OUTBOUND, 'Notification', path.slice(0, path.lastIndexOf('/')));
+/** `names` maps the API names already checked in this call to the last notification that used them. */
+function readNotification(element: XmlElement, index: number, names: Map<string, number>): Notification {
+  const path = `${CALL_PATH}/Notification[${index + 1}]`;
+  mustBe(element, NS_OUTBOUND, 'Notification', CALL_PATH);
   onlyNamespaceDeclarations(element, path);
-  const [idElement, sObject, extra] = elementOnly(element, path);
-  if (idElement === undefined || sObject === undefined || extra !== undefined) throw invalid(`${path}: expected Id then sObject`);
+  const parts = elementOnly(element, path);
+  const idElement = parts[0];
+  const sObject = parts[1];
+  if (idElement === undefined || sObject === undefined || parts.length !== 2) throw invalid(`${path}: expected Id then sObject`);
   mustBe(idElement, NS_OUTBOUND, 'Id', path);
   mustBe(sObject, NS_OUTBOUND, 'sObject', path);
   const id = readId(textValue(idElement, `${path}/Id`), ID_PREFIX.notification, `${path}/Id`);
-  return { id, ...readSObject(sObject, `${path}/sObject`) };
-}
-
-function readSObject(element: XmlElement, path: string): Pick<Notification, 'type' | 'fields'> {
+  const sObjectPath = `${path}/sObject`;
   let typeAttribute: XmlAttribute | undefined;
-  for (const attribute of element.attributes) {
-    if (attribute.ns !== NS_XSI || attribute.local !== 'type') throw invalid(`${path}: unexpected attribute ${attribute.local}`);
+  for (const attribute of sObject.attributes) {
+    if (attribute.ns !== NS_XSI || attribute.local !== 'type') throw invalid(`${sObjectPath}: unexpected attribute ${attribute.local}`);
     typeAttribute = attribute;
   }
-  const children = elementOnly(element, path);
-  const type = typeAttribute === undefined ? null : readType(typeAttribute.value, element.namespaces, path);
+  const children = elementOnly(sObject, sObjectPath);
+  const type = typeAttribute === undefined ? null : readType(typeAttribute.value, sObject.namespaces, sObjectPath, names);
   // A record deleted before delivery arrives as an empty sObject (Outbound Messaging docs).
-  if (type === null && children.length > 0) throw invalid(`${path}: fields without xsi:type`);
-  const seen = new Set<string>();
-  const fields: SObjectField[] = children.map((child) => {
-    if (child.ns !== NS_SOBJECT || !SOBJECT_NAME.test(child.local)) throw invalid(`${path}: unexpected element ${child.local}`);
-    const fieldPath = `${path}/${child.local}`;
-    if (seen.has(child.local)) throw invalid(`${fieldPath}: field repeated`);
-    seen.add(child.local);
-    return { name: child.local, value: nillableValue(child, fieldPath) };
-  });
-  return { type, fields };
+  if (type === null && children.length > 0) throw invalid(`${sObjectPath}: fields without xsi:type`);
+  return { id, type, fields: readFields(children, sObjectPath, index, names) };
+}
+
+function readFields(children: readonly XmlElement[], path: string, index: number, names: Map<string, number>): SObjectField[] {
+  const fields: SObjectField[] = [];
+  for (const child of children) {
+    const name = child.local;
+    const last = names.get(name);
+    if (child.ns !== NS_SOBJECT || (last === undefined && !SOBJECT_NAME.test(name))) throw invalid(`${path}: unexpected element ${name}`);
+    if (last === index) throw invalid(`${path}/${name}: field repeated`);
+    names.set(name, index);
+    fields.push({ name, value: nillableValue(child, path) });
+  }
+  return fields;
 }
 
 /** xsi:type is a QName (XML Schema 1.0 part 2, section 3.2.18), resolved with the element's scope. */
-function readType(value: string, namespaces: ReadonlyMap<string, string>, path: string): string {
+function readType(value: string, namespaces: ReadonlyMap<string, string>, path: string, names: Map<string, number>): string {
   const colon = value.indexOf(':');
   // An unprefixed QName takes the default namespace in scope (XML Schema 1.0 part 2, 3.2.18.1).
   const prefix = colon === -1 ? '' : value.slice(0, colon);
   const local = value.slice(colon + 1);
-  if (namespaces.get(prefix) !== NS_SOBJECT || !SOBJECT_NAME.test(local)) {
+  if (namespaces.get(prefix) !== NS_SOBJECT || (!names.has(local) && !SOBJECT_NAME.test(local))) {
     throw invalid(`${path}: xsi:type must name an sObject type in ${NS_SOBJECT}`);
   }
   return local;

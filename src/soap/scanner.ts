@@ -18,7 +18,7 @@
  * two to the same trees and the same codes.
  */
 import * as nodeBuffer from 'node:buffer';
-import { NS_XML, NS_XMLNS } from '../constants.js';
+import { NS_OUTBOUND, NS_SOAP11, NS_SOAP12, NS_SOBJECT, NS_XML, NS_XMLNS, NS_XSD, NS_XSI } from '../constants.js';
 import { GatewayError } from '../errors.js';
 import type { XmlAttribute, XmlElement, XmlLimits } from './types.js';
 
@@ -170,6 +170,15 @@ const NOT_HASHED_ASCII = -1;
 const NOT_ASCII = -2;
 
 // ---- the document ---------------------------------------------------------------------------
+
+/**
+ * Namespace names the gateway compares against, mapped to its own constants: soap/envelope.ts
+ * compares every element's namespace, and two equal strings that are distinct objects are
+ * compared character by character, the same object at once.
+ */
+const KNOWN_NAMESPACES: ReadonlyMap<string, string> = new Map(
+  [NS_SOAP11, NS_SOAP12, NS_OUTBOUND, NS_SOBJECT, NS_XSI, NS_XSD].map((uri) => [uri, uri]),
+);
 
 // Namespaces in XML 1.0 section 3: the xml prefix is bound from the start.
 const ROOT_SCOPE: ReadonlyMap<string, string> = new Map([['xml', NS_XML]]);
@@ -910,11 +919,11 @@ class Scanner {
       this.#namespaceError ??= 'reserved namespace prefix or name';
     } else if (prefix === '') {
       if (uri === '') scope.delete('');
-      else scope.set('', uri);
+      else scope.set('', KNOWN_NAMESPACES.get(uri) ?? uri);
     } else if (uri === '') {
       this.#namespaceError ??= 'a namespace prefix cannot be undeclared in XML 1.0';
     } else {
-      scope.set(prefix, uri);
+      scope.set(prefix, KNOWN_NAMESPACES.get(uri) ?? uri);
     }
   }
 

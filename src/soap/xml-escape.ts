@@ -8,6 +8,11 @@ import { GatewayError } from '../errors.js';
 const TEXT_SPECIAL = /[&<>"'\r]/g;
 const ATTRIBUTE_SPECIAL = /[&<>"'\t\n\r]/g;
 
+// One test per value finds any character that needs escaping or refusing, so that most values
+// (no special character) are returned as they are after a single scan.
+const TEXT_ATTENTION = /[&<>"'\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const ATTRIBUTE_ATTENTION = /[&<>"'\u0000-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
 const REPLACEMENTS: ReadonlyMap<string, string> = new Map([
   ['&', '&amp;'],
   ['<', '&lt;'],
@@ -25,9 +30,13 @@ const REPLACEMENTS: ReadonlyMap<string, string> = new Map([
 // lone surrogates are not characters either. The parser never yields them, so one here is a bug.
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+function replace(c: string): string {
+  return REPLACEMENTS.get(c) ?? c;
+}
+
 function escape(value: string, special: RegExp): string {
   if (NOT_XML_CHAR.test(value)) throw new GatewayError('GW_ERR_INTERNAL', 'value holds a character XML 1.0 cannot represent');
-  return value.replace(special, (c) => REPLACEMENTS.get(c) ?? c);
+  return value.replace(special, replace);
 }
 
 /**
@@ -36,7 +45,7 @@ function escape(value: string, special: RegExp): string {
  * @example escapeText('R&D <b>\r\n') // 'R&amp;D &lt;b&gt;&#13;\n'
  */
 export function escapeText(value: string): string {
-  return escape(value, TEXT_SPECIAL);
+  return TEXT_ATTENTION.test(value) ? escape(value, TEXT_SPECIAL) : value;
 }
 
 /**
@@ -45,5 +54,5 @@ export function escapeText(value: string): string {
  * @example escapeAttribute('a\tb "c"') // 'a&#9;b &quot;c&quot;'
  */
 export function escapeAttribute(value: string): string {
-  return escape(value, ATTRIBUTE_SPECIAL);
+  return ATTRIBUTE_ATTENTION.test(value) ? escape(value, ATTRIBUTE_SPECIAL) : value;
 }

@@ -3,7 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { NS_OUTBOUND, NS_SOAP11, NS_SOBJECT, NS_XSI } from '../../../src/constants.js';
 import { GatewayError } from '../../../src/errors.js';
 import { buildJsonRequest } from '../../../src/forward/json-body.js';
-import { buildSoapRequest } from '../../../src/forward/soap-body.js';
+import { buildSoapRequest, type ForwardBodyOptions } from '../../../src/forward/soap-body.js';
 import { readOutboundMessage } from '../../../src/soap/envelope.js';
 import { DEFAULT_XML_LIMITS, parseXml } from '../../../src/soap/parser.js';
 import type { OutboundMessage } from '../../../src/soap/types.js';
@@ -11,6 +11,9 @@ import { escapeAttribute, escapeText } from '../../../src/soap/xml-escape.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/salesforce/${name}`, import.meta.url), 'utf8');
 const read = (xml: string): OutboundMessage => readOutboundMessage(parseXml(Buffer.from(xml), DEFAULT_XML_LIMITS));
+
+/** The SOAP body is written as UTF-8 bytes. */
+const soap = (msg: OutboundMessage, opts: ForwardBodyOptions): string => buildSoapRequest(msg, opts).toString('utf8');
 
 const NO_SESSION = { forwardSessionId: false } as const;
 const WITH_SESSION = { forwardSessionId: true } as const;
@@ -34,17 +37,17 @@ describe('buildSoapRequest', () => {
   it('rebuilds the Salesforce samples byte for byte, apart from apostrophes written as &apos;', () => {
     const expected = (name: string) => fixture(name).replaceAll("'", '&apos;');
     for (const name of ['contact-1.xml', 'contact-10.xml', 'contact-100.xml']) {
-      expect(buildSoapRequest(read(fixture(name)), NO_SESSION)).toBe(expected(name));
+      expect(soap(read(fixture(name)), NO_SESSION)).toBe(expected(name));
     }
-    expect(buildSoapRequest(read(fixture('opportunity-1.xml')), WITH_SESSION)).toBe(expected('opportunity-1.xml'));
+    expect(soap(read(fixture('opportunity-1.xml')), WITH_SESSION)).toBe(expected('opportunity-1.xml'));
   });
 
   it('writes SessionId as xsi:nil unless the route forwards it and Salesforce sent one', () => {
     const msg = read(sample('<sf:A>a</sf:A>'));
-    expect(buildSoapRequest(msg, NO_SESSION)).toContain('<SessionId xsi:nil="true"/>');
-    expect(buildSoapRequest(msg, NO_SESSION)).not.toContain('secret');
-    expect(buildSoapRequest(msg, WITH_SESSION)).toContain('<SessionId>00D5g000004XyZq!AQ0AQ.secret</SessionId>');
-    expect(buildSoapRequest(read(sample('', '<SessionId xsi:nil="true"/>')), WITH_SESSION)).toContain('<SessionId xsi:nil="true"/>');
+    expect(soap(msg, NO_SESSION)).toContain('<SessionId xsi:nil="true"/>');
+    expect(soap(msg, NO_SESSION)).not.toContain('secret');
+    expect(soap(msg, WITH_SESSION)).toContain('<SessionId>00D5g000004XyZq!AQ0AQ.secret</SessionId>');
+    expect(soap(read(sample('', '<SessionId xsi:nil="true"/>')), WITH_SESSION)).toContain('<SessionId xsi:nil="true"/>');
   });
 
   it('round-trips values exactly: CDATA, references, CR, leading zeros, whitespace, nil', () => {
@@ -52,13 +55,21 @@ describe('buildSoapRequest', () => {
     expect(msg.notifications[0]?.fields.map((f) => f.value)).toEqual([
       '<b>&amp;</b> ]]>', 'R&D <x> "q" \'s\'', '\u{1F600}é\t\n\r\r\n', '  007  ', '\t\n x \n', null, '', ']]>', 'true', '\u0085\u2028\u00a0',
     ]);
-    expect(read(buildSoapRequest(msg, WITH_SESSION))).toEqual(msg);
+    expect(read(soap(msg, WITH_SESSION))).toEqual(msg);
   });
 
   it('writes an empty sObject without type as a record deleted before delivery', () => {
-    const xml = buildSoapRequest(read(sample('')), NO_SESSION);
+    const xml = soap(read(sample('')), NO_SESSION);
     expect(xml).toContain(`<sObject xsi:type="sf:Contact" xmlns:sf="${NS_SOBJECT}"/>`);
     expect(xml).toContain(`<sObject xmlns:sf="${NS_SOBJECT}"/>`);
+  });
+
+  it('writes non-ASCII values of any size as UTF-8, past its first estimate of the size', () => {
+    const big = '東京 \u{1F600} é'.repeat(20_000);
+    const msg = read(sample(`<sf:A>${big}</sf:A><sf:B>x</sf:B>`));
+    const bytes = buildSoapRequest(msg, WITH_SESSION);
+    expect(bytes.toString('utf8')).toContain(`<sf:A>${big}</sf:A>`);
+    expect(read(bytes.toString('utf8'))).toEqual(msg);
   });
 
   it('refuses to write a model whose names are not API names', () => {
@@ -66,7 +77,7 @@ describe('buildSoapRequest', () => {
     const badField = { ...msg, notifications: [{ id: '04l5g0000bnWgrYAAS', type: 'Contact', fields: [{ name: 'A><x', value: 'a' }] }] };
     const badType = { ...msg, notifications: [{ id: '04l5g0000bnWgrYAAS', type: 'C" evil="1', fields: [] }] };
     for (const bad of [badField, badType]) {
-      expect(() => buildSoapRequest(bad, NO_SESSION)).toThrow(GatewayError);
+      expect(() => soap(bad, NO_SESSION)).toThrow(GatewayError);
     }
   });
 });
