@@ -13,12 +13,6 @@ import { readFileSync } from 'node:fs';
 const AREAS = [
   [(f) => f.functionName === '(garbage collector)', 'GC'],
   [(f) => f.functionName === '(program)', '(program): native code outside JS frames'],
-  [(f) => f.url.includes('/dist/soap/parser.js'), 'gateway soap/parser.js (pre-scan, tree)'],
-  [(f) => f.url.includes('fast-xml-parser'), 'fast-xml-parser'],
-  [(f) => f.url.includes('/dist/soap/envelope.js'), 'gateway soap/envelope.js'],
-  [(f) => f.url.includes('/dist/policy/'), 'gateway policy/'],
-  [(f) => f.url.includes('/dist/forward/'), 'gateway forward/ (rebuild body, upstream client)'],
-  [(f) => f.url.includes('/dist/'), 'gateway, other files'],
   [(f) => f.url.includes('pino') || f.url.includes('sonic-boom'), 'pino (logging)'],
   [(f) => /node:(internal\/)?(_)?tls|internal\/tls|_tls_/.test(f.url), 'Node TLS (JS side)'],
   [(f) => /node:(internal\/)?(_)?http|_http_|internal\/http/.test(f.url), 'Node HTTP (JS side)'],
@@ -30,6 +24,11 @@ const AREAS = [
 ];
 
 function areaOf(frame) {
+  // The gateway's own code, by file: the files change, the grouping follows.
+  const own = /\/dist\/(.+)$/.exec(frame.url);
+  if (own && !frame.url.includes('node_modules')) return `gateway ${own[1]}`;
+  const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(frame.url);
+  if (dependency && !/pino|sonic-boom/.test(dependency[1])) return `dependency ${dependency[1]}`;
   for (const [test, name] of AREAS) if (test(frame)) return name;
   return 'other';
 }
