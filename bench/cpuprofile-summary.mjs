@@ -87,7 +87,12 @@ export function summarise(profile, top = 25) {
 export function formatSummary(s) {
   const pct = (x) => `${(x * 100).toFixed(1).padStart(5)} %`;
   const lines = [`window ${s.windowMs.toFixed(0)} ms (first to last request): busy ${s.busyMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms (shares below are of busy time)`, '', 'By area:'];
-  for (const a of s.areas) lines.push(`  ${pct(a.share)}  ${a.ms.toFixed(0).padStart(7)} ms  ${a.name}`);
+  const small = s.areas.filter((a) => a.share < 0.005);
+  for (const a of s.areas) if (a.share >= 0.005) lines.push(`  ${pct(a.share)}  ${a.ms.toFixed(0).padStart(7)} ms  ${a.name}`);
+  if (small.length > 0) {
+    const ms = small.reduce((t, a) => t + a.ms, 0);
+    lines.push(`  ${pct(small.reduce((t, a) => t + a.share, 0))}  ${ms.toFixed(0).padStart(7)} ms  (${small.length} more areas under 0.5 % each)`);
+  }
   lines.push('', 'Top functions by self time:');
   for (const f of s.functions) lines.push(`  ${pct(f.share)}  ${f.ms.toFixed(0).padStart(7)} ms  ${f.name}`);
   return lines.join('\n');
