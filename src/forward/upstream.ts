@@ -8,6 +8,9 @@ import http from 'node:http';
 import https from 'node:https';
 import { GatewayError } from '../errors.js';
 
+/** Errors of a pooled connection the service closed while idle (see the retry in send). */
+const STALE_CONNECTION: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
 /** Largest answer read from an internal service: an Ack envelope is a few hundred bytes. */
 export const MAX_UPSTREAM_ANSWER_BYTES = 64 * 1024;
 
@@ -45,60 +48,88 @@ export class UpstreamClient {
 
     return new Promise<UpstreamAnswer>((resolve, reject) => {
       let settled = false;
+      let current: http.ClientRequest | null = null;
       const settle = (fn: () => void): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         fn();
       };
-      const req = (isHttps ? https : http).request(target, {
-        method: 'POST',
-        headers,
-        agent: isHttps ? this.#https : this.#http,
-      });
+      // One deadline for the whole exchange, a retry included.
       const timer = setTimeout(() => {
         settle(() => reject(new GatewayError('GW_ERR_UPSTREAM_TIMEOUT', `no answer within ${request.timeoutMs} ms`)));
-        req.destroy();
+        current?.destroy();
       }, request.timeoutMs);
 
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        settle(() => reject(new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE', err.code ?? 'request error')));
-      });
-      req.on('response', (res) => {
-        const declared = Number(res.headers['content-length'] ?? '0');
-        // Settled before destroying: destroy() emits 'aborted' at once, which would settle the
-        // exchange as an interrupted answer (502 unavailable) instead of an oversized one.
-        if (declared > MAX_UPSTREAM_ANSWER_BYTES) {
-          settle(() => reject(new GatewayError('GW_ERR_UPSTREAM_BAD_RESPONSE', `answer of ${declared} bytes`)));
-          res.destroy();
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_UPSTREAM_ANSWER_BYTES) {
-            settle(() => reject(new GatewayError('GW_ERR_UPSTREAM_BAD_RESPONSE', 'answer over the size cap')));
-            res.destroy();
+      const attempt = (fresh: boolean): void => {
+        let answered = false;
+        const req = (isHttps ? https : http).request(target, {
+          method: 'POST',
+          headers,
+          // The retry takes a new connection: another pooled one may be just as stale.
+          agent: fresh ? false : isHttps ? this.#https : this.#http,
+        });
+        current = req;
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          // A pooled connection that the service closed while it was idle (its keep-alive timeout
+          // racing our reuse) fails before any answer; the service did not take the request.
+          // Retried once on a new connection, as Node's http.Agent documentation advises
+          // (request.reusedSocket). At worst the service sees a duplicate, as with any retry by
+          // Salesforce: delivery is at-least-once.
+          if (!fresh && !answered && !settled && req.reusedSocket && STALE_CONNECTION.has(err.code ?? '')) {
+            attempt(true);
             return;
           }
-          chunks.push(chunk);
+          settle(() => reject(new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE', err.code ?? 'request error')));
         });
-        res.on('end', () => {
-          settle(() => resolve({
-            status: res.statusCode ?? 0,
-            contentType: res.headers['content-type'],
-            body: Buffer.concat(chunks, size),
-          }));
+        req.on('response', (res) => {
+          answered = true;
+          this.#read(res, settle, resolve, reject);
         });
-        res.on('error', (err: NodeJS.ErrnoException) => {
-          settle(() => reject(new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE', `answer interrupted: ${err.code ?? 'error'}`)));
-        });
-        res.on('aborted', () => {
-          settle(() => reject(new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE', 'answer interrupted')));
-        });
-      });
-      req.end(request.body);
+        req.end(request.body);
+      };
+      attempt(false);
+    });
+  }
+
+  /** Reads an answer under the size cap. */
+  #read(
+    res: http.IncomingMessage,
+    settle: (fn: () => void) => void,
+    resolve: (answer: UpstreamAnswer) => void,
+    reject: (err: GatewayError) => void,
+  ): void {
+    // Settled before destroying: destroy() emits 'aborted' at once, which would settle the
+    // exchange as an interrupted answer (502 unavailable) instead of an oversized one.
+    const declared = Number(res.headers['content-length'] ?? '0');
+    if (declared > MAX_UPSTREAM_ANSWER_BYTES) {
+      settle(() => reject(new GatewayError('GW_ERR_UPSTREAM_BAD_RESPONSE', `answer of ${declared} bytes`)));
+      res.destroy();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_UPSTREAM_ANSWER_BYTES) {
+        settle(() => reject(new GatewayError('GW_ERR_UPSTREAM_BAD_RESPONSE', 'answer over the size cap')));
+        res.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    res.on('end', () => {
+      settle(() => resolve({
+        status: res.statusCode ?? 0,
+        contentType: res.headers['content-type'],
+        body: Buffer.concat(chunks, size),
+      }));
+    });
+    res.on('error', (err: NodeJS.ErrnoException) => {
+      settle(() => reject(new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE', `answer interrupted: ${err.code ?? 'error'}`)));
+    });
+    res.on('aborted', () => {
+      settle(() => reject(new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE', 'answer interrupted')));
     });
   }
 
