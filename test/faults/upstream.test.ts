@@ -32,6 +32,13 @@ let body: string;
 let canary: FakeUpstream;
 /** A port nothing listens on. */
 let closedPort: number;
+/**
+ * An internal service that keeps connections alive, but resets one the moment a second request
+ * arrives on it: the race between its keep-alive timeout and the gateway's reuse of the idle
+ * connection, made to happen every time.
+ */
+let racing: net.Server;
+let racingSeen = 0;
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -47,16 +54,37 @@ beforeAll(async () => {
   useValidMessage(body);
   canary = await fakeUpstream();
   closedPort = await freePort();
+  racing = net.createServer((socket) => {
+    let requests = 0;
+    let buffered = '';
+    socket.on('error', () => undefined);
+    socket.on('data', (d: Buffer) => {
+      buffered += d.toString('latin1');
+      if (!buffered.includes('</soapenv:Envelope>')) return;
+      buffered = '';
+      racingSeen++;
+      if (++requests > 1) {
+        socket.resetAndDestroy();
+        return;
+      }
+      const ack = SOAP_ACK(true);
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: ${Buffer.byteLength(ack)}\r\nKeep-Alive: timeout=60\r\n\r\n${ack}`);
+    });
+  });
+  await new Promise<void>((r) => racing.listen(0, '127.0.0.1', r));
+  const racingPort = (racing.address() as net.AddressInfo).port;
   h = await startHarness((raw, { upstream }) => {
     const routes = raw.routes as Array<Record<string, unknown>>;
     for (const route of routes) route.timeoutMs = ROUTE_TIMEOUT_MS;
     routes.push({ path: '/down', target: `http://127.0.0.1:${closedPort}/x`, format: 'soap', timeoutMs: ROUTE_TIMEOUT_MS });
-    (raw.upstream as Record<string, unknown>).allowedPorts = [upstream.port, closedPort];
+    routes.push({ path: '/racing', target: `http://127.0.0.1:${racingPort}/x`, format: 'soap', timeoutMs: ROUTE_TIMEOUT_MS });
+    (raw.upstream as Record<string, unknown>).allowedPorts = [upstream.port, closedPort, racingPort];
   }, { pki });
 });
 afterAll(async () => {
   await h.close();
   await canary.close();
+  await new Promise((r) => racing.close(r));
   await pki.cleanup();
 });
 
@@ -73,7 +101,11 @@ async function faultAnswers(behaviour: UpstreamBehaviour, status: number, code: 
       h.upstream.behaviour = { kind: 'ack' };
     }
   }, { status, code }, opts);
-  if (path !== '/down') expect(h.upstream.received.length, 'the message reached the service (then the follow-up)').toBe(received + 2);
+  if (path !== '/down') {
+    // the message reached the service (a reset on a pooled connection is retried once), then the follow-up
+    expect(h.upstream.received.length - received).toBeGreaterThanOrEqual(2);
+    expect(h.upstream.received.length - received).toBeLessThanOrEqual(3);
+  }
 }
 
 describe('the service is unreachable or cuts the exchange', () => {
@@ -99,6 +131,20 @@ describe('the service is unreachable or cuts the exchange', () => {
 
   it('answers 502 when the service answers bytes that are not HTTP', async () => {
     await faultAnswers({ kind: 'custom', handle: (req) => { req.socket.end('<Ack>true</Ack>\r\n\r\n'); } }, 502, 'GW_ERR_UPSTREAM_UNAVAILABLE');
+  });
+});
+
+describe('a pooled connection the service has closed', () => {
+  it('is retried once on a new connection: the service\'s Ack true gets through', async () => {
+    for (let i = 0; i < 3; i++) {
+      const answer = await post(h.port, h.salesforce, { body, path: '/racing' });
+      expect(answer.status, answer.body.slice(0, 300)).toBe(200);
+      expect(answer.body).toContain('<Ack>true</Ack>');
+    }
+    // the first on a new connection; the second reuses it, is reset, and is retried on a fresh
+    // one (not pooled); the third finds the pool empty and opens a new connection
+    expect(racingSeen).toBe(4);
+    expect(h.logs.requests().slice(-3).map((r) => r.reason)).toEqual(['OK', 'OK', 'OK']);
   });
 });
 
