@@ -184,6 +184,8 @@ const KNOWN_NAMESPACES: ReadonlyMap<string, string> = new Map(
 const ROOT_SCOPE: ReadonlyMap<string, string> = new Map([['xml', NS_XML]]);
 const NO_ATTRIBUTES: readonly XmlAttribute[] = Object.freeze([]);
 const NO_CHILDREN: readonly XmlElement[] = Object.freeze([]);
+/** Pieces of an element's character data concatenated as they come; more are joined at the end tag. */
+const CONCATENATED_MAX = 16;
 /** Attributes compared pairwise up to this count, in a Set beyond. */
 const PAIRWISE_MAX = 8;
 
@@ -208,9 +210,10 @@ interface Frame {
   attributes: readonly XmlAttribute[];
   namespaces: ReadonlyMap<string, string>;
   children: XmlElement[] | null;
-  /** The first piece of character data. */
+  /** The first pieces of character data, concatenated (see #appendText). */
   text: string;
-  /** All the pieces once there are two, in parts[0, pieces). */
+  concatenated: number;
+  /** The pieces after those, in parts[0, pieces). */
   readonly parts: string[];
   pieces: number;
   /** Character data so far, in UTF-16 code units, references decoded, line ends not yet normalised. */
@@ -275,6 +278,7 @@ class Scanner {
   #value = '';
   #codePoint = 0;
   #units = 0;
+  #valuePieces = 0;
   readonly #parts: string[] = [];
   /** See #cdataEndFrom. */
   #cdataEnd = -1;
@@ -405,17 +409,17 @@ class Scanner {
   }
 
   /**
-   * Keeps an element's pieces of character data apart, to be joined once at its end tag: one flat
-   * string instead of a chain of one concatenation per piece, which the GC would copy while the
-   * tree is built (a 50,000-element message took twice as long).
+   * Concatenates an element's first pieces of character data, then keeps the rest apart to be
+   * joined once at its end tag: a chain of one concatenation per piece is copied by the GC while
+   * the tree is built (a 50,000-element message took twice as long), a join costs more than a few
+   * concatenations.
    */
   #appendText(frame: Frame, value: string): void {
-    if (frame.text === '') {
-      frame.text = value;
-    } else {
-      if (frame.pieces === 0) frame.parts[frame.pieces++] = frame.text;
-      frame.parts[frame.pieces++] = value;
-    }
+    if (frame.text === '') frame.text = value;
+    else if (frame.concatenated < CONCATENATED_MAX) {
+      frame.text += value;
+      frame.concatenated++;
+    } else frame.parts[frame.pieces++] = value;
   }
 
   /** XML 1.0 section 2.7: content is literal up to the first ']]>'; line ends still normalised (2.11). */
@@ -495,41 +499,51 @@ class Scanner {
    */
   #pieces(from: number, to: number, f: number, room: number, attribute: boolean): string | undefined {
     const s = this.#s;
-    const parts = this.#parts;
-    parts.length = 0;
-    const tooLong = () => overLimit(`${attribute ? 'attribute value' : 'character data'} longer than maxTextLength at ${from}`);
     // Consecutive references are collected as code units and become one piece.
     const out = scratch(Math.min(to - from, room + 2));
     let pending = 0;
     let units = 0;
     let at = from;
+    this.#value = '';
+    this.#valuePieces = 0;
     for (;;) {
       let amp = (f & C_AMP) === 0 ? -1 : s.indexOf('&', at);
       if (amp === -1 || amp > to) amp = to;
       if (amp > at) {
         if (pending > 0) {
-          parts.push(fromCodeUnits(out, pending));
+          this.#addPiece(fromCodeUnits(out, pending));
           pending = 0;
         }
         // A character takes at most 3 bytes per UTF-16 code unit.
-        if (amp - at > 3 * (room - units) && (f & C_EF) === 0) throw tooLong();
+        if (amp - at > 3 * (room - units) && (f & C_EF) === 0) throw tooLong(attribute, from);
         let piece = (f & C_HIGH) === 0 ? s.slice(at, amp) : this.#decode(at, amp);
         if ((f & C_EF) !== 0 && NON_CHARACTER.test(piece)) return undefined;
         units += piece.length;
-        if (units > room) throw tooLong();
+        if (units > room) throw tooLong(attribute, from);
         if ((f & (C_CR | C_TAB_LF)) !== 0) piece = attribute ? piece.replace(ATTRIBUTE_WHITESPACE, ' ') : piece.replace(LINE_ENDS, '\n');
-        parts.push(piece);
+        this.#addPiece(piece);
       }
       if (amp === to) break;
       at = this.#reference(amp);
       const cp = this.#codePoint;
       units += cp > 0xffff ? 2 : 1;
-      if (units > room) throw tooLong();
+      if (units > room) throw tooLong(attribute, from);
       pending = writeCodePoint(out, pending, cp);
     }
-    if (pending > 0) parts.push(fromCodeUnits(out, pending));
+    if (pending > 0) this.#addPiece(fromCodeUnits(out, pending));
     this.#units = units;
-    return parts.length === 1 ? parts[0]! : parts.join('');
+    const value = this.#value;
+    if (this.#valuePieces <= CONCATENATED_MAX) return value;
+    const parts = this.#parts;
+    parts.length = this.#valuePieces - CONCATENATED_MAX;
+    return value + parts.join('');
+  }
+
+  /** As #appendText, for the pieces of one value. */
+  #addPiece(piece: string): void {
+    const count = this.#valuePieces++;
+    if (count < CONCATENATED_MAX) this.#value += piece;
+    else this.#parts[count - CONCATENATED_MAX] = piece;
   }
 
   /**
@@ -798,7 +812,7 @@ class Scanner {
     }
     let frame = this.#frames[this.#depth];
     if (frame === undefined) {
-      frame = { qStart: 0, qEnd: 0, prefix: '', local: '', ns: '', attributes: NO_ATTRIBUTES, namespaces: ROOT_SCOPE, children: null, text: '', parts: [], pieces: 0, total: 0 };
+      frame = { qStart: 0, qEnd: 0, prefix: '', local: '', ns: '', attributes: NO_ATTRIBUTES, namespaces: ROOT_SCOPE, children: null, text: '', concatenated: 0, parts: [], pieces: 0, total: 0 };
       this.#frames.push(frame);
     }
     frame.qStart = at + 1;
@@ -810,6 +824,7 @@ class Scanner {
     frame.namespaces = scope;
     frame.children = null;
     frame.text = '';
+    frame.concatenated = 0;
     frame.pieces = 0;
     frame.total = 0;
     this.#depth++;
@@ -991,7 +1006,7 @@ class Scanner {
     let text = frame.text;
     if (frame.pieces > 0) {
       frame.parts.length = frame.pieces;
-      text = frame.parts.join('');
+      text += frame.parts.join('');
     }
     this.#attach({ ns: frame.ns, local: frame.local, prefix: frame.prefix, attributes: frame.attributes, children, text, namespaces: frame.namespaces });
     frame.children = null;
@@ -1003,6 +1018,10 @@ function sameBytes(ascii: string, b: Uint8Array, from: number, to: number): bool
   if (ascii.length !== to - from) return false;
   for (let k = 0; k < ascii.length; k++) if (ascii.charCodeAt(k) !== b[from + k]) return false;
   return true;
+}
+
+function tooLong(attribute: boolean, at: number): GatewayError {
+  return overLimit(`${attribute ? 'attribute value' : 'character data'} longer than maxTextLength at ${at}`);
 }
 
 function indexOfName(prefixes: readonly string[], locals: readonly string[], count: number, prefix: string, local: string): number {

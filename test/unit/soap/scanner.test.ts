@@ -157,12 +157,13 @@ describe('input buffers', () => {
 describe('linear time on inputs built against each fast path', () => {
   // Attack: make a single-pass parser search the rest of the document again and again. Defence:
   // every search either ends inside the construct being read or is remembered (']]>').
-  it('reads 400,000 text runs that hold ]', () => {
-    within(2_000, () => expect(parse(`<r>${']<!---->'.repeat(400_000)}</r>`, limited({ maxTextLength: 1 << 20 })).text).toHaveLength(400_000));
+  // Budgets are generous for a loaded machine: a quadratic search would take minutes here.
+  it('reads 200,000 text runs that hold ]', () => {
+    within(2_000, () => expect(parse(`<r>${']<!---->'.repeat(200_000)}</r>`).text).toHaveLength(200_000));
   });
 
-  it('reads 200,000 text runs with a reference each', () => {
-    within(2_000, () => expect(parse(`<r>${'a&amp;<!---->'.repeat(200_000)}</r>`, limited({ maxTextLength: 1 << 20 })).text).toHaveLength(400_000));
+  it('reads 100,000 text runs with a reference each', () => {
+    within(2_000, () => expect(parse(`<r>${'a&amp;<!---->'.repeat(100_000)}</r>`).text).toHaveLength(200_000));
   });
 
   it('reads 20,000 attribute values with references and non-ASCII characters', () => {
