@@ -158,7 +158,10 @@ interface CachedQName {
   readonly qname: string;
   readonly prefix: string;
   readonly local: string;
-  /** The namespace name of an element so named in `scope`: scopes are never changed once built. */
+  /**
+   * The namespace name of an element so named in `scope` (scopes are never changed once built),
+   * within the document being read only.
+   */
   scope: ReadonlyMap<string, string> | undefined;
   ns: string;
 }
@@ -275,6 +278,8 @@ class Scanner {
   #prefix = '';
   #local = '';
   #cached: CachedQName | undefined;
+  /** Cache entries given a scope of this document, cleared when it is done (#release). */
+  readonly #scopesCached: CachedQName[] = [];
   #value = '';
   #codePoint = 0;
   #units = 0;
@@ -304,6 +309,27 @@ class Scanner {
   }
 
   run(start: number): XmlElement {
+    try {
+      return this.#run(start);
+    } finally {
+      this.#release();
+    }
+  }
+
+  /**
+   * Drops what the module-level caches hold of this document: a cached namespace scope holds
+   * strings sliced from the body, which would keep the whole body alive; the scratch buffer holds
+   * decoded character data.
+   */
+  #release(): void {
+    for (const cached of this.#scopesCached) {
+      cached.scope = undefined;
+      cached.ns = '';
+    }
+    clearScratch();
+  }
+
+  #run(start: number): XmlElement {
     const b = this.#b;
     const n = this.#n;
     let i = this.#misc(this.#declarationEnd(start));
@@ -800,6 +826,7 @@ class Scanner {
     } else {
       ns = prefix === '' ? (scope.get('') ?? '') : this.#resolve(scope, prefix);
       if (cached !== undefined && (prefix === '' || scope.has(prefix))) {
+        if (cached.scope === undefined) this.#scopesCached.push(cached);
         cached.scope = scope;
         cached.ns = ns;
       }
@@ -1056,6 +1083,8 @@ function hasDuplicateExpandedName(attributes: readonly XmlAttribute[]): boolean 
 
 let scratchUnits = new Uint16Array(1024);
 let scratchBytes = Buffer.from(scratchUnits.buffer);
+/** The most units asked of the scratch buffer since it was last cleared. */
+let scratchUsed = 0;
 
 /** A shared buffer for at least `units` code units (the exact paths never write more than they read). */
 function scratch(units: number): Uint16Array {
@@ -1063,7 +1092,15 @@ function scratch(units: number): Uint16Array {
     scratchUnits = new Uint16Array(Math.max(units, scratchUnits.length * 2));
     scratchBytes = Buffer.from(scratchUnits.buffer);
   }
+  if (units > scratchUsed) scratchUsed = units;
   return scratchUnits;
+}
+
+/** Zeroes what a document wrote, so that no field value outlives its request here. */
+function clearScratch(): void {
+  if (scratchUsed === 0) return;
+  scratchUnits.fill(0, 0, Math.min(scratchUsed, scratchUnits.length));
+  scratchUsed = 0;
 }
 
 function writeCodePoint(out: Uint16Array, at: number, cp: number): number {
