@@ -18,7 +18,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import { createHistogram } from 'node:perf_hooks';
+import { LogHistogram } from './lib/histogram.mjs';
 import { cpuSeconds, machineBusySeconds, peakRssBytes, rssBytes, treePids } from './lib/proc.mjs';
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -48,7 +48,7 @@ function clientFor(job, { keepAlive, maxSockets }) {
 
 class Stats {
   constructor() {
-    this.histogram = createHistogram();
+    this.histogram = new LogHistogram();
     this.ok = 0;
     this.errors = 0;
     this.errorSamples = new Map();
@@ -70,7 +70,9 @@ class Stats {
       errorSamples: Object.fromEntries([...this.errorSamples].slice(0, 5)),
       p50Ms: h.count > 0 ? h.percentile(50) / 1e6 : null,
       p99Ms: h.count > 0 ? h.percentile(99) / 1e6 : null,
-      maxMs: h.count > 0 ? h.max / 1e6 : null,
+      maxMs: h.count > 0 ? h.percentile(100) / 1e6 : null,
+      /** [bucket, count] pairs in nanoseconds (lib/histogram.mjs): rounds are merged from these. */
+      latencyBuckets: h.toJSON(),
       handshakes: this.handshakes,
       resumed: this.resumed,
       protocol: this.protocol,
@@ -243,14 +245,23 @@ async function sequential(job) {
   const client = clientFor(job, { keepAlive: true, maxSockets: 1 });
   const stats = new Stats();
   const latencies = [];
+  const pids = job.serverPid ? treePids(job.serverPid) : [];
+  const s0 = snapshot(pids, job);
+  const t0 = performance.now();
   for (let i = 0; i < job.count; i++) {
     if (i > 0) await sleep(job.gapMs);
     const r = await send(client, job, body, stats, process.hrtime.bigint(), BIG_REQUEST_TIMEOUT_MS);
     latencies.push(r.ns / 1e6);
     if (r.ok) stats.ok++; else stats.error(r.what);
   }
+  const s1 = snapshot(pids, job);
+  const seconds = (performance.now() - t0) / 1000;
   client.agent?.destroy();
-  return { ...stats.toJSON(), latenciesMs: latencies, bytes: body.length };
+  const { latencyBuckets: _buckets, ...figures } = stats.toJSON();
+  return {
+    ...figures, latenciesMs: latencies, bytes: body.length,
+    otherCpuUtil: Math.max(0, ((s1.machine - s0.machine) - (s1.server - s0.server) - (s1.bench - s0.bench)) / seconds),
+  };
 }
 
 async function connections(job) {

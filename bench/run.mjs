@@ -18,6 +18,7 @@ import { ask, interrupted, start, stop, stopAll } from './lib/children.mjs';
 import { runLoad } from './lib/load.mjs';
 import { findNginx, nginxVersion } from './lib/nginx.mjs';
 import { machineBusySeconds } from './lib/proc.mjs';
+import { LogHistogram } from './lib/histogram.mjs';
 import { makePki } from './lib/pki.mjs';
 import { maxFieldsMessage, maxTextMessage, notificationPayloads } from './lib/payloads.mjs';
 import {
@@ -50,13 +51,13 @@ const MAX_MESSAGE_GAP_MS = 2100;
 const MAX_MESSAGES_PER_VARIANT = QUICK ? 1 : 2;
 const IDLE_CONNECTIONS = QUICK ? 100 : 1000;
 /**
- * A cell whose window saw more than NOISY_CORES cores of other work on the machine is measured
- * again (up to twice), while the run's total time spent on such repeats stays under
- * RETRY_BUDGET_MS; the quietest attempt is kept (chosen by the noise figure, never by the result).
+ * Each cell is measured in ROUNDS windows of DURATION_MS / ROUNDS, the servers taking turns
+ * (nginx, passthrough, gateway, then gateway, passthrough, nginx): a burst of other work on the
+ * machine then falls on every server rather than on one. Later rounds need only a short warm-up
+ * (the server is warm; the load generator's 16 connections are new).
  */
-const NOISY_CORES = 0.25;
-const RETRY_BUDGET_MS = QUICK ? 0 : 30_000;
-let retrySpentMs = 0;
+const ROUNDS = 2;
+const LATER_WARMUP_MS = Math.min(WARMUP_MS, 500);
 const BUSY_MAX_BODIES = 16;
 
 const log = (line) => process.stdout.write(`${line}\n`);
@@ -136,39 +137,39 @@ async function main() {
     const direct = await startUpstream({ core: SERVER_CORE, name: 'direct' });
     const benchPids = (server, others) => [process.pid, internal.pid, ...others.filter((s) => s && s !== server).map((s) => s.pid)];
 
-    const runCell = async (server, others, cert, mode, n) => {
-      let r = await measureCell(server, others, cert, mode, n);
-      let attempts = 1;
-      while (r.otherCpuUtil > NOISY_CORES && attempts < 3 && retrySpentMs < RETRY_BUDGET_MS) {
-        log(`    (other work on the machine: ${r.otherCpuUtil.toFixed(2)} cores; measuring again)`);
-        const t = Date.now();
-        const again = await measureCell(server, others, cert, mode, n);
-        retrySpentMs += Date.now() - t;
-        attempts++;
-        if (again.otherCpuUtil < r.otherCpuUtil) r = again;
+    /** Measures one cell for each of `servers`, in ROUNDS alternating rounds; records the sums. */
+    const runCells = async (servers, others, cert, mode, n) => {
+      const rounds = new Map(servers.map((s) => [s, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? servers : [...servers].reverse();
+        for (const server of order) {
+          rounds.get(server).push(await measureCell(server, others, mode, n, round === 0 ? WARMUP_MS : LATER_WARMUP_MS, DURATION_MS / ROUNDS));
+        }
       }
-      const cell = { server: server.name, cert, mode, notifications: n, attempts, ...r };
-      results.cells.push(cell);
-      log(`  ${server.name.padEnd(11)} ${cert.padEnd(5)} ${mode.padEnd(14)} ${String(n).padStart(3)} notif: ` +
-        `${r.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms?.toFixed(2) ?? '-'} ms  p99 ${r.p99Ms?.toFixed(2) ?? '-'} ms  ` +
-        `CPU ${r.cpuPerReqUs?.toFixed(0) ?? '-'} µs/req  errors ${r.errors}  other load ${r.otherCpuUtil.toFixed(2)} cores`);
-      if (r.errors > 0) log(`    errors: ${JSON.stringify(r.errorSamples)}`);
-      if (mode === 'new-connection' && r.resumed > 0) log(`    (!) ${r.resumed} resumed sessions`);
+      for (const server of servers) {
+        const r = combineRounds(rounds.get(server), n);
+        results.cells.push({ server: server.name, cert, mode, notifications: n, ...r });
+        log(`  ${server.name.padEnd(11)} ${cert.padEnd(5)} ${mode.padEnd(14)} ${String(n).padStart(3)} notif: ` +
+          `${r.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms?.toFixed(2) ?? '-'} ms  p99 ${r.p99Ms?.toFixed(2) ?? '-'} ms  ` +
+          `CPU ${r.cpuPerReqUs?.toFixed(0) ?? '-'} µs/req  errors ${r.errors}  other load ${r.otherCpuUtil.toFixed(2)} cores`);
+        if (r.errors > 0) log(`    errors: ${JSON.stringify(r.errorSamples)}`);
+        if (mode === 'new-connection' && r.resumed > 0) log(`    (!) ${r.resumed} resumed sessions`);
+      }
     };
 
-    const measureCell = (server, others, cert, mode, n) => runLoad({
+    const measureCell = (server, others, mode, n, warmupMs, durationMs) => runLoad({
       kind: 'closed',
       target: { protocol: server.name === 'direct' ? 'http' : 'https', port: server.port, path: '/outbound/contact' },
       tls,
       newConnection: mode === 'new-connection',
       concurrency: CONCURRENCY,
-      warmupMs: WARMUP_MS,
-      durationMs: DURATION_MS,
+      warmupMs,
+      durationMs,
       bodyFile: bodies[n],
       notifications: n,
       serverPid: server.pid,
       benchPids: benchPids(server, others),
-    }, { core: LOAD_CORE, timeoutMs: WARMUP_MS + DURATION_MS + 45_000 });
+    }, { core: LOAD_CORE, timeoutMs: warmupMs + durationMs + 45_000 });
 
     const runPaced = async (server, others) => {
       const r = await runLoad({
@@ -177,15 +178,16 @@ async function main() {
         tls, rate: PACED_RATE, concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: PACED_MS,
         bodyFile: bodies[100], notifications: 100, serverPid: server.pid, benchPids: benchPids(server, others),
       }, { core: LOAD_CORE, timeoutMs: WARMUP_MS + PACED_MS + 45_000 });
-      results.paced.push({ server: server.name, cert: server.name === 'direct' ? '-' : 'rsa', notifications: 100, ...r });
+      const { latencyBuckets: _buckets, ...figures } = r;
+      results.paced.push({ server: server.name, cert: server.name === 'direct' ? '-' : 'rsa', notifications: 100, ...figures });
       log(`  paced ${server.name.padEnd(11)} ${PACED_RATE} msg/s × 100 notif: p50 ${r.p50Ms?.toFixed(2)} ms  p99 ${r.p99Ms?.toFixed(2)} ms  ` +
         `CPU ${r.cpuPerReqUs?.toFixed(0)} µs/msg  errors ${r.errors}  dropped ${r.dropped}`);
     };
 
     // ---- direct: the internal service alone, plain http (the limit) ----
     log('\n[direct] the internal service alone, plain http');
-    await runCell(direct, [], '-', 'new-connection', 1);
-    for (const n of [1, 10, 100]) await runCell(direct, [], '-', 'keep-alive', n);
+    await runCells([direct], [], '-', 'new-connection', 1);
+    for (const n of [1, 10, 100]) await runCells([direct], [], '-', 'keep-alive', n);
 
     // ---- the three mTLS servers, interleaved cell by cell, RSA then ECDSA ----
     for (const cert of ['rsa', 'ecdsa']) {
@@ -199,7 +201,7 @@ async function main() {
       servers.push(gateway);
       const everyone = [...servers, direct];
       for (const [mode, n] of [['new-connection', 1], ['keep-alive', 1], ['keep-alive', 10], ['keep-alive', 100]]) {
-        for (const server of servers) await runCell(server, everyone, cert, mode, n);
+        await runCells(servers, everyone, cert, mode, n);
       }
       if (cert === 'rsa') {
         log(`\n[paced] ${PACED_RATE} messages/s of 100 notifications, keep-alive, RSA`);
@@ -212,10 +214,11 @@ async function main() {
             kind: 'sequential',
             target: { protocol: 'https', port: gateway.port, path: '/outbound/contact' },
             tls, count: MAX_MESSAGES_PER_VARIANT, gapMs: MAX_MESSAGE_GAP_MS, bodyFile: bodies[variant], notifications: 100,
+            serverPid: gateway.pid, benchPids: benchPids(gateway, everyone),
           }, { core: LOAD_CORE, timeoutMs: 60_000 });
           const eld = await ask(gateway.child, { type: 'eld', action: 'read' }, 5000, 'gateway event-loop monitor');
           const entry = { variant, bytes: r.bytes, messages: MAX_MESSAGES_PER_VARIANT, ok: r.ok, errors: r.errors, errorSamples: r.errorSamples,
-            latenciesMs: r.latenciesMs, worstPauseMs: eld.maxMs, p99DelayMs: eld.p99Ms };
+            latenciesMs: r.latenciesMs, worstPauseMs: eld.maxMs, p99DelayMs: eld.p99Ms, otherCpuUtil: r.otherCpuUtil };
           results.eventLoop.push(entry);
           log(`  ${variant.padEnd(10)} ${(r.bytes / 1e6).toFixed(2)} MB: worst event-loop pause ${eld.maxMs?.toFixed(1)} ms, ` +
             `request latency ${r.latenciesMs.map((x) => x.toFixed(0)).join(', ')} ms, acked ${r.ok}/${MAX_MESSAGES_PER_VARIANT}`);
@@ -275,6 +278,45 @@ async function main() {
   const file = join(outDir, `results-${stamp}.json`);
   await writeFile(file, JSON.stringify(results, null, 2) + '\n');
   log(`\nwritten: ${file} (${results.meta.elapsedSeconds.toFixed(0)} s)`);
+}
+
+/** One cell's figures from its rounds: sums of answers, CPU and time; merged latencies. */
+function combineRounds(rounds, notifications) {
+  const sum = (key) => rounds.reduce((t, r) => t + (r[key] ?? 0), 0);
+  const seconds = sum('seconds');
+  const requests = sum('requests');
+  const cpu = sum('cpuSeconds');
+  const latency = new LogHistogram();
+  for (const r of rounds) latency.merge(new LogHistogram(r.latencyBuckets));
+  const errorSamples = {};
+  for (const r of rounds) for (const [k, v] of Object.entries(r.errorSamples)) errorSamples[k] = (errorSamples[k] ?? 0) + v;
+  const weighted = (key) => rounds.reduce((t, r) => t + r[key] * r.seconds, 0) / seconds;
+  const first = rounds[0];
+  return {
+    rounds: rounds.length,
+    requests,
+    ok: sum('ok'),
+    errors: sum('errors'),
+    errorSamples,
+    seconds,
+    reqPerSec: requests / seconds,
+    notificationsPerSec: (requests * notifications) / seconds,
+    p50Ms: latency.count > 0 ? latency.percentile(50) / 1e6 : null,
+    p99Ms: latency.count > 0 ? latency.percentile(99) / 1e6 : null,
+    cpuSeconds: cpu,
+    cpuPerReqUs: requests > 0 ? (cpu / requests) * 1e6 : null,
+    serverCpuUtil: cpu / seconds,
+    loadCpuUtil: weighted('loadCpuUtil'),
+    otherCpuUtil: weighted('otherCpuUtil'),
+    peakRssBytes: Math.max(...rounds.map((r) => r.peakRssBytes ?? 0)),
+    hwmBytes: Math.max(...rounds.map((r) => r.hwmBytes ?? 0)),
+    handshakes: sum('handshakes'),
+    resumed: sum('resumed'),
+    protocol: first.protocol,
+    cipher: first.cipher,
+    keyExchange: first.keyExchange,
+    perRound: rounds.map((r) => ({ requests: r.requests, seconds: r.seconds, cpuPerReqUs: r.cpuPerReqUs, otherCpuUtil: r.otherCpuUtil, errors: r.errors })),
+  };
 }
 
 async function mkdirp(dir) {
