@@ -21,6 +21,12 @@ import * as nodeBuffer from 'node:buffer';
 import { NS_OUTBOUND, NS_SOAP11, NS_SOAP12, NS_SOBJECT, NS_XML, NS_XMLNS, NS_XSD, NS_XSI } from '../constants.js';
 import { GatewayError } from '../errors.js';
 import type { XmlAttribute, XmlElement, XmlLimits } from './types.js';
+import {
+  AMP, APOS, BANG, CLASS, COLON, CR, C_AMP, C_BAD, C_CR, C_EF, C_HIGH, C_LT, C_RBRACKET, C_TAB_LF,
+  EQUALS, GT, HASH, HYPHEN, LF, LOWER_X, LT, NAME, NAME_CHAR, NAME_START, QUESTION, QUOT, RBRACKET,
+  SEMICOLON, SLASH, SPACE, TAB, clearScratch, codePointAt, fromCodeUnits, isCodePoint, isNameChar,
+  isNameStart, isSpace, scratch, sequenceLength, utf16Units, writeCodePoint,
+} from './xml-chars.js';
 
 // ---- errors ---------------------------------------------------------------------------------
 
@@ -34,112 +40,6 @@ function overLimit(detail: string): GatewayError {
 
 function encoding(detail: string): GatewayError {
   return new GatewayError('GW_ERR_XML_ENCODING', detail);
-}
-
-// ---- bytes ----------------------------------------------------------------------------------
-
-const TAB = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
-const SPACE = 0x20;
-const BANG = 0x21;
-const QUOT = 0x22;
-const HASH = 0x23;
-const AMP = 0x26;
-const APOS = 0x27;
-const HYPHEN = 0x2d;
-const SLASH = 0x2f;
-const COLON = 0x3a;
-const SEMICOLON = 0x3b;
-const LT = 0x3c;
-const EQUALS = 0x3d;
-const GT = 0x3e;
-const QUESTION = 0x3f;
-const RBRACKET = 0x5d;
-const LOWER_X = 0x78;
-
-/** Byte classes, OR-ed over a run to decide between the fast and the exact path. */
-const C_BAD = 1; // a C0 control other than tab, LF and CR: not an XML Char (XML 1.0 section 2.2)
-const C_CR = 2;
-const C_AMP = 4;
-const C_RBRACKET = 8;
-const C_HIGH = 16; // part of a multi-byte UTF-8 sequence
-const C_LT = 32;
-const C_TAB_LF = 64;
-const C_EF = 128; // lead byte of U+F000..U+FFFF, which include the non-characters U+FFFE and U+FFFF
-
-const CLASS = new Uint8Array(256);
-for (let c = 0; c < 0x20; c++) CLASS[c] = C_BAD;
-CLASS[TAB] = C_TAB_LF;
-CLASS[LF] = C_TAB_LF;
-CLASS[CR] = C_CR;
-CLASS[AMP] = C_AMP;
-CLASS[RBRACKET] = C_RBRACKET;
-CLASS[LT] = C_LT;
-for (let c = 0x80; c < 0x100; c++) CLASS[c] = C_HIGH;
-CLASS[0xef] = C_HIGH | C_EF;
-
-
-/** ASCII name characters (XML 1.0 section 2.3, without ':', which Namespaces in XML 1.0 reserves). */
-const NAME_START = 1;
-const NAME_CHAR = 2;
-const NAME = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const letter = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
-  const other = (c >= 0x30 && c <= 0x39) || c === HYPHEN || c === 0x2e;
-  NAME[c] = letter ? NAME_START | NAME_CHAR : other ? NAME_CHAR : 0;
-}
-
-/** XML 1.0 section 2.3 S. */
-function isSpace(c: number | undefined): boolean {
-  return c === SPACE || c === LF || c === TAB || c === CR;
-}
-
-/**
- * XML 1.0 section 2.3 NameStartChar above U+007F, within the BMP. U+1680 and U+FEFF are refused
- * although XML allows them: JavaScript's \s matches them and fast-xml-parser splits tag names on
- * \s, so the parser this one replaced refused them, and so does this one.
- */
-function isNameStart(c: number): boolean {
-  if (c === 0x1680 || c === 0xfeff) return false;
-  return (c >= 0xc0 && c <= 0xd6) || (c >= 0xd8 && c <= 0xf6) || (c >= 0xf8 && c <= 0x2ff)
-    || (c >= 0x370 && c <= 0x37d) || (c >= 0x37f && c <= 0x1fff) || c === 0x200c || c === 0x200d
-    || (c >= 0x2070 && c <= 0x218f) || (c >= 0x2c00 && c <= 0x2fef) || (c >= 0x3001 && c <= 0xd7ff)
-    || (c >= 0xf900 && c <= 0xfdcf) || (c >= 0xfdf0 && c <= 0xfffd);
-}
-
-function isNameChar(c: number): boolean {
-  return isNameStart(c) || c === 0xb7 || (c >= 0x300 && c <= 0x36f) || c === 0x203f || c === 0x2040;
-}
-
-/** XML 1.0 section 2.2 Char, for a code point from a character reference. */
-function isCodePoint(cp: number): boolean {
-  if (cp < 0x20) return cp === TAB || cp === LF || cp === CR;
-  return cp < 0xd800 || (cp > 0xdfff && cp < 0xfffe) || (cp >= 0x10000 && cp <= 0x10ffff);
-}
-
-/** Bytes in a UTF-8 sequence, from its lead byte (valid UTF-8 only). */
-function sequenceLength(lead: number): number {
-  return lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
-}
-
-/** The code point of the UTF-8 sequence at `i` (valid UTF-8 only, `i` on a lead byte). */
-function codePointAt(b: Uint8Array, i: number): number {
-  const lead = b[i]!;
-  if (lead < 0x80) return lead;
-  if (lead < 0xe0) return ((lead & 0x1f) << 6) | (b[i + 1]! & 0x3f);
-  if (lead < 0xf0) return ((lead & 0x0f) << 12) | ((b[i + 1]! & 0x3f) << 6) | (b[i + 2]! & 0x3f);
-  return ((lead & 0x07) << 18) | ((b[i + 1]! & 0x3f) << 12) | ((b[i + 2]! & 0x3f) << 6) | (b[i + 3]! & 0x3f);
-}
-
-/** UTF-16 code units in bytes [from, to) of valid UTF-8: every byte but continuations, plus one per 4-byte sequence. */
-function utf16Units(b: Uint8Array, from: number, to: number): number {
-  let units = 0;
-  for (let i = from; i < to; i++) {
-    const c = b[i]!;
-    if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1;
-  }
-  return units;
 }
 
 /** Strings of at least this many bytes are decoded by transcode (simdutf), shorter ones by V8. */
@@ -168,9 +68,10 @@ interface CachedQName {
 const qnames: (CachedQName | undefined)[] = new Array<CachedQName | undefined>(INTERN_SLOTS).fill(undefined);
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
-/** #nameHash values that are not hashes (FNV-1a of a name is never exactly these... and is checked anyway). */
-const NOT_HASHED_ASCII = -1;
-const NOT_ASCII = -2;
+/** What #qname knows of the name it read: hashed for the cache, ASCII but not hashed, or not ASCII. */
+const HASHED = 0;
+const ASCII = 1;
+const NOT_ASCII = 2;
 
 // ---- the document ---------------------------------------------------------------------------
 
@@ -273,8 +174,9 @@ class Scanner {
 
   // Results of the helpers below, to spare an allocation per call.
   #colon = -1;
-  /** FNV-1a hash of the last name read, or NOT_HASHED_ASCII, or NOT_ASCII. */
+  /** FNV-1a hash of the last name read, when #nameKind is HASHED. */
   #nameHash = 0;
+  #nameKind = HASHED;
   #prefix = '';
   #local = '';
   #cached: CachedQName | undefined;
@@ -533,7 +435,7 @@ class Scanner {
     this.#value = '';
     this.#valuePieces = 0;
     for (;;) {
-      let amp = (f & C_AMP) === 0 ? -1 : s.indexOf('&', at);
+      let amp = (f & C_AMP) === 0 ? -1 : this.#b[at] === AMP ? at : s.indexOf('&', at);
       if (amp === -1 || amp > to) amp = to;
       if (amp > at) {
         if (pending > 0) {
@@ -689,6 +591,7 @@ class Scanner {
       if (i - from <= max && (c === undefined || (c < 0x80 && c !== COLON))) {
         this.#colon = colon;
         this.#nameHash = h;
+        this.#nameKind = HASHED;
         return i;
       }
     }
@@ -727,7 +630,7 @@ class Scanner {
         }
         if (start) throw malformed(i >= n ? 'unexpected end of input' : `invalid name at ${i}`);
         this.#colon = colon;
-        this.#nameHash = ascii ? NOT_HASHED_ASCII : NOT_ASCII;
+        this.#nameKind = ascii ? ASCII : NOT_ASCII;
         return i;
       }
       if (width > 1) ascii = false;
@@ -747,18 +650,19 @@ class Scanner {
    */
   #splitName(from: number, to: number): void {
     const colon = this.#colon;
-    const h = this.#nameHash;
+    const kind = this.#nameKind;
     this.#cached = undefined;
-    if (h === NOT_ASCII) {
+    if (kind === NOT_ASCII) {
       this.#prefix = colon === -1 ? '' : this.#buffer.toString('utf8', from, colon);
       this.#local = this.#buffer.toString('utf8', colon === -1 ? from : colon + 1, to);
       return;
     }
-    if (h === NOT_HASHED_ASCII || to - from > INTERN_MAX) {
+    if (kind === ASCII || to - from > INTERN_MAX) {
       this.#prefix = colon === -1 ? '' : this.#s.slice(from, colon);
       this.#local = this.#s.slice(colon === -1 ? from : colon + 1, to);
       return;
     }
+    const h = this.#nameHash;
     const slot = (h ^ (h >>> 16)) & (INTERN_SLOTS - 1);
     let cached = qnames[slot];
     if (cached === undefined || !sameBytes(cached.qname, this.#b, from, to)) {
@@ -1077,54 +981,4 @@ function hasDuplicateExpandedName(attributes: readonly XmlAttribute[]): boolean 
   }
   // U+0000 is not an XML character, so it cannot occur in a namespace name.
   return new Set(attributes.map((a) => `${a.ns}\u0000${a.local}`)).size !== attributes.length;
-}
-
-// ---- UTF-16 output of the exact paths -------------------------------------------------------
-
-let scratchUnits = new Uint16Array(1024);
-let scratchBytes = Buffer.from(scratchUnits.buffer);
-/** The most units asked of the scratch buffer since it was last cleared. */
-let scratchUsed = 0;
-
-/** A shared buffer for at least `units` code units (the exact paths never write more than they read). */
-function scratch(units: number): Uint16Array {
-  if (scratchUnits.length < units) {
-    scratchUnits = new Uint16Array(Math.max(units, scratchUnits.length * 2));
-    scratchBytes = Buffer.from(scratchUnits.buffer);
-  }
-  if (units > scratchUsed) scratchUsed = units;
-  return scratchUnits;
-}
-
-/** Zeroes what a document wrote, so that no field value outlives its request here. */
-function clearScratch(): void {
-  if (scratchUsed === 0) return;
-  scratchUnits.fill(0, 0, Math.min(scratchUsed, scratchUnits.length));
-  scratchUsed = 0;
-}
-
-function writeCodePoint(out: Uint16Array, at: number, cp: number): number {
-  if (cp <= 0xffff) {
-    out[at] = cp;
-    return at + 1;
-  }
-  out[at] = 0xd800 + ((cp - 0x10000) >> 10);
-  out[at + 1] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
-  return at + 2;
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/** Code units per String.fromCharCode call, well below engines' argument limits. */
-const DECODE_CHUNK = 8_192;
-
-/** The string of the first `length` units of the scratch buffer. */
-function fromCodeUnits(out: Uint16Array, length: number): string {
-  if (length === 1) return String.fromCharCode(out[0]!);
-  // Reading the units as UTF-16LE bytes is a native copy, 5 times faster than fromCharCode.
-  if (LITTLE_ENDIAN && out === scratchUnits) return scratchBytes.toString('utf16le', 0, length * 2);
-  let decoded = '';
-  for (let k = 0; k < length; k += DECODE_CHUNK) {
-    decoded += String.fromCharCode.apply(null, Array.from(out.subarray(k, Math.min(length, k + DECODE_CHUNK))));
-  }
-  return decoded;
 }
