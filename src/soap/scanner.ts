@@ -88,6 +88,14 @@ const KNOWN_NAMESPACES: ReadonlyMap<string, string> = new Map(
 const ROOT_SCOPE: ReadonlyMap<string, string> = new Map([['xml', NS_XML]]);
 const NO_ATTRIBUTES: readonly XmlAttribute[] = Object.freeze([]);
 const NO_CHILDREN: readonly XmlElement[] = Object.freeze([]);
+/**
+ * The most bytes of UTF-8 that can hold `units` UTF-16 code units or fewer: 3 per code unit (a
+ * 4-byte sequence is 2 units), and one more character's bytes for safety at the edge.
+ */
+function LONGEST_WITHIN(units: number): number {
+  return 3 * units + 4;
+}
+
 /** Pieces of an element's character data concatenated as they come; more are joined at the end tag. */
 const CONCATENATED_MAX = 16;
 /** Attributes compared pairwise up to this count, in a Set beyond. */
@@ -357,13 +365,14 @@ class Scanner {
     if (end === Infinity) throw malformed(`unclosed CDATA section at ${i}`);
     const frame = this.#frame();
     const room = this.#limits.maxTextLength - frame.total;
+    // Literal content: more bytes than LONGEST_WITHIN(room) are more than `room` code units.
+    if (end - from > LONGEST_WITHIN(room)) throw overLimit(`character data longer than maxTextLength at ${i}`);
     const f = this.#classify(from, end);
     let value: string;
     if ((f & C_HIGH) === 0) {
       if (end - from > room) throw overLimit(`character data longer than maxTextLength at ${i}`);
       value = this.#s.slice(from, end);
     } else {
-      if (end - from > 3 * room) throw overLimit(`character data longer than maxTextLength at ${i}`);
       value = this.#decode(from, end);
       if (value.length > room) throw overLimit(`character data longer than maxTextLength at ${i}`);
     }
@@ -377,17 +386,28 @@ class Scanner {
   /** Character data up to the next '<' (XML 1.0 section 2.4). */
   #text(from: number): number {
     const b = this.#b;
+    const frame = this.#frame();
+    const room = this.#limits.maxTextLength - frame.total;
     const n = this.#n;
+    // Past this many bytes without a reference the run holds more than `room` code units: reading
+    // on could not change the outcome, so the exact path finds the error where it is. (A
+    // reference can take any number of bytes: &#0000065; is one code unit.)
+    const end = Math.min(n, from + LONGEST_WITHIN(room));
     let i = from;
     let f = 0;
-    while (i < n) {
+    while (i < end) {
       const c = b[i]!;
       if (c === LT) break;
       f |= CLASS[c]!;
       i++;
     }
-    const frame = this.#frame();
-    const room = this.#limits.maxTextLength - frame.total;
+    if (i === end && i < n && b[i] !== LT) {
+      if ((f & C_AMP) === 0) {
+        this.#exactText(from, i, frame, room);
+        throw new GatewayError('GW_ERR_INTERNAL', 'scanner read past maxTextLength');
+      }
+      while (i < n && b[i] !== LT) f |= CLASS[b[i++]!]!;
+    }
     // ']' is common in data; only ']]>' is refused.
     if ((f & C_RBRACKET) !== 0 && this.#cdataEndFrom(from) >= i) f &= ~C_RBRACKET;
     let value: string;
@@ -768,16 +788,22 @@ class Scanner {
     const n = this.#n;
     const quote = b[from];
     if (quote !== QUOT && quote !== APOS) throw malformed(`attribute value without quotes at ${from}`);
+    const max = this.#limits.maxTextLength;
+    // As in #text: past this many bytes without a reference the value is too long, and the exact
+    // path finds the error where it is.
+    const end = Math.min(n, from + 1 + LONGEST_WITHIN(max));
     let i = from + 1;
     let f = 0;
-    while (i < n) {
+    while (i < end) {
       const c = b[i]!;
       if (c === quote) break;
       f |= CLASS[c]!;
       i++;
     }
-    const max = this.#limits.maxTextLength;
-    if (i >= n || (f & (C_BAD | C_LT)) !== 0) return this.#exactAttributeValue(from, quote);
+    if (i === end && i < n && (f & C_AMP) !== 0) {
+      while (i < n && b[i] !== quote) f |= CLASS[b[i++]!]!;
+    }
+    if (i >= n || b[i] !== quote || (f & (C_BAD | C_LT)) !== 0) return this.#exactAttributeValue(from, quote);
     if (f === 0) {
       if (i - from - 1 > max) throw overLimit(`attribute value longer than maxTextLength at ${from}`);
       this.#value = this.#s.slice(from + 1, i);

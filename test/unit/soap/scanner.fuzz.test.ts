@@ -134,6 +134,8 @@ describe('the scanner agrees with the fast-xml-parser oracle', () => {
     '\u1680', '\ufeff', '=', '"', "'", '<', ';', 'x'.repeat(20), 'ü'.repeat(140),
     // More bytes than TIGHT.maxTextLength and maxNameLength, fewer UTF-16 code units.
     'é'.repeat(10), '東'.repeat(6), '\u{1F600}'.repeat(5), '<ééééé', '</ééééé>', ' ééééé="1"',
+    // One code unit in many bytes.
+    `&#${'0'.repeat(60)}65;`, ` z="&#x${'0'.repeat(60)}41;"`,
   ];
   const soup = fc.array(fc.constantFrom(...TOKENS), { minLength: 1, maxLength: 40 }).map((tokens) => tokens.join(''));
   const wrapped = fc.oneof(soup, soup.map((inner) => `<r xmlns:p="urn:p">${inner}</r>`), soup.map((inner) => `<?xml version="1.0"?>\n<r xmlns:p="urn:p" xmlns:q="urn:q">${inner}</r>`));

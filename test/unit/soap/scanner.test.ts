@@ -96,6 +96,14 @@ describe('limits count UTF-16 code units, as the previous parser did, not bytes'
     });
   }
 
+  it('accepts references of any length: &#0000065; is one code unit', () => {
+    const limits = limited({ maxTextLength: 4 });
+    const long = `&#${'0'.repeat(100)}65;`;
+    expect(parse(`<a v="${long.repeat(4)}">${long.repeat(4)}</a>`, limits).text).toBe('AAAA');
+    expect(code(`<a>${long.repeat(5)}</a>`, limits)).toBe('GW_ERR_XML_LIMIT');
+    expect(code(`<a v="${long.repeat(5)}"/>`, limits)).toBe('GW_ERR_XML_LIMIT');
+  });
+
   it('counts a literal CR LF as two units, though it is read as one LF', () => {
     const limits = limited({ maxTextLength: 4 });
     expect(code('<a>a\r\nb</a>', limits)).toBe('accepted');
