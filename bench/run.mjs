@@ -304,7 +304,8 @@ function combineRounds(rounds, notifications) {
     p50Ms: latency.count > 0 ? latency.percentile(50) / 1e6 : null,
     p99Ms: latency.count > 0 ? latency.percentile(99) / 1e6 : null,
     cpuSeconds: cpu,
-    cpuPerReqUs: requests > 0 ? (cpu / requests) * 1e6 : null,
+    // Per acknowledged message (see loadgen.mjs windowFigures).
+    cpuPerReqUs: sum('ok') > 0 ? (cpu / sum('ok')) * 1e6 : null,
     serverCpuUtil: cpu / seconds,
     loadCpuUtil: weighted('loadCpuUtil'),
     otherCpuUtil: weighted('otherCpuUtil'),
