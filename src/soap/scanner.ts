@@ -42,6 +42,9 @@ function encoding(detail: string): GatewayError {
   return new GatewayError('GW_ERR_XML_ENCODING', detail);
 }
 
+/** Strings shorter than this with at most SHORT_DECODE_CHARACTERS non-ASCII characters are decoded in JavaScript. */
+const SHORT_DECODE_BYTES = 64;
+const SHORT_DECODE_CHARACTERS = 3;
 /** Strings of at least this many bytes are decoded by transcode (simdutf), shorter ones by V8. */
 const TRANSCODE_MIN_BYTES = 256;
 // node:buffer has transcode only when Node is built with ICU, as its official builds are.
@@ -306,6 +309,27 @@ class Scanner {
 
   /** Decodes bytes [from, to), which hold at least one non-ASCII character. */
   #decode(from: number, to: number): string {
+    if (to - from < SHORT_DECODE_BYTES) {
+      // Names and short values with an accent or two: slices and single characters, no native call.
+      const b = this.#b;
+      let decoded = '';
+      let ascii = from;
+      let characters = 0;
+      for (let i = from; i < to;) {
+        const c = b[i]!;
+        if (c < 0x80) {
+          i++;
+          continue;
+        }
+        if (++characters > SHORT_DECODE_CHARACTERS) return this.#buffer.toString('utf8', from, to);
+        if (i > ascii) decoded += this.#s.slice(ascii, i);
+        const cp = codePointAt(b, i);
+        decoded += cp > 0xffff ? String.fromCodePoint(cp) : String.fromCharCode(cp);
+        i += sequenceLength(c);
+        ascii = i;
+      }
+      return ascii < to ? decoded + this.#s.slice(ascii, to) : decoded;
+    }
     if (to - from >= TRANSCODE_MIN_BYTES && transcode !== undefined) {
       return transcode(this.#buffer.subarray(from, to), 'utf8', 'utf16le').toString('utf16le');
     }
