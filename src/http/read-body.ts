@@ -59,3 +59,31 @@ export function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: nu
     req.on('close', onClose);
   });
 }
+
+/**
+ * Reads and throws away the body of a request refused before its body was read (wrong path,
+ * media type or certificate): at most `maxBytes` of a declared Content-Length. A connection
+ * closed with unread bytes is reset by the kernel, and the reset destroys the answer in flight
+ * (RFC 9112 section 9.6, "lingering close"): the peer would see a reset instead of the fault,
+ * and Salesforce would show that instead of the reason. A chunked or oversized body is not
+ * waited for, nor one whose sender waits for 100 Continue; Node's requestTimeout bounds a slow one.
+ */
+export function discardBody(req: IncomingMessage, maxBytes: number): Promise<void> {
+  const declared = Number(req.headers['content-length']);
+  if (req.complete || req.destroyed || req.readableEnded || !Number.isSafeInteger(declared) || declared > maxBytes
+    || req.headers.expect?.toLowerCase() === '100-continue') {
+    return Promise.resolve();
+  }
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      req.off('end', done);
+      req.off('close', done);
+      req.off('error', done);
+      resolve();
+    };
+    req.on('end', done);
+    req.on('close', done);
+    req.on('error', done);
+    req.resume();
+  });
+}

@@ -3,6 +3,7 @@
  * never leaks its message. Emits exactly one decision per request for logs and metrics.
  */
 import { GatewayError, isGatewayError, type ErrorCode } from '../errors.js';
+import { discardBody } from '../http/read-body.js';
 import { sendAck, sendFault } from '../http/respond.js';
 import type { GatewayEvents, RequestDecision } from '../observability/events.js';
 import { clientGone, closeAfter } from './connection.js';
@@ -32,6 +33,16 @@ export async function runPipeline(ctx: RequestContext, stages: readonly Stage[],
     // A body left unread (or half read) makes the connection unusable: close it after the answer.
     const close = !ctx.bodyConsumed || ctx.lastOnConnection;
     if (close) closeAfter(ctx);
+    if (!ctx.bodyConsumed && error.code !== 'GW_ERR_OVERLOADED') {
+      // Refused before its body was read: take the body in first (and throw it away), so that the
+      // close does not reset the connection under the answer. Shedding stays cheap instead.
+      await discardBody(ctx.req, ctx.runtime.config.limits.maxBodyBytes);
+      if (ctx.res.headersSent) return; // answered meanwhile (a timeout), and logged there
+      if (clientGone(ctx)) {
+        events.emit('request', decisionOf(ctx, error));
+        return;
+      }
+    }
     sendFault(ctx.res, error.code, ctx.requestId, close);
   } else {
     sendAck(ctx.res, ctx.ack === true, ctx.requestId, ctx.lastOnConnection);
