@@ -16,10 +16,13 @@
  * nothing reaches the internal service.
  */
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTls, exchangeRaw, tcpProbe } from '../helpers/client.js';
 import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
 import { makePki, type Pki } from '../helpers/pki.js';
+import { addresses, flood, largeMessage, tally } from '../load/flood.js';
 import {
   closedAfter, expectRejected, expectValidAccepted, faultCode, parseAnswers, parsedLines, useValidMessage, validMessage, viaRaw,
   type Outcome,
@@ -93,6 +96,23 @@ describe('bodies past the cap', () => {
 
   it('answers 413 to a declared Content-Length past the cap without reading the body', async () => {
     await expectRejected(h, viaRaw(h, request([XML, cl(10_000_000)], '')), { status: 413, code: 'GW_ERR_BODY_TOO_LARGE' }, { maxMs: 1000 });
+  });
+});
+
+describe('a refused request with a large body', () => {
+  it('still gets its fault: the body is read and thrown away, not reset under the answer', async () => {
+    // default maxBodyBytes (5 MiB): 2 MB bodies to a path with no route
+    const big = await startHarness((raw) => { raw.allowlist = { cidrs: ['127.0.0.0/8'] }; }, { pki });
+    try {
+      const bodyFile = path.join(pki.dir, 'refused-large.xml');
+      await writeFile(bodyFile, largeMessage(2_000_000));
+      const results = await flood(big, { bodyFile, path: '/no/route', connections: addresses(4, 1, 51) });
+      expect(tally(results)).toEqual({ '404 GW_ERR_NOT_FOUND': 4 });
+      expect(big.logs.requests().map((r) => r.reason)).toEqual(Array(4).fill('GW_ERR_NOT_FOUND'));
+      expect(big.upstream.received).toHaveLength(0);
+    } finally {
+      await big.close();
+    }
   });
 });
 
