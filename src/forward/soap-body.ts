@@ -4,7 +4,7 @@
  * model only, never from the bytes received (STYLE.md habit 7). Every value is escaped so that a
  * conforming parser reads back exactly what Salesforce sent.
  *
- * It is written as UTF-8 bytes, one notification at a time, not as one string: a string of the
+ * It is written as UTF-8 bytes, a few notifications at a time, not as one string: a string of the
  * whole body with a single character above U+00FF is stored two bytes a character, and for
  * contact-100.xml (75 KB) building that string and encoding it cost 1.3 ms, against 0.2 ms for
  * the bytes (bench/xml-scanner.mjs).
@@ -29,23 +29,31 @@ const TAIL = '  </notifications>\n'
   + '</soapenv:Envelope>\n';
 const SOBJECT_NS = ` xmlns:sf="${NS_SOBJECT}"`;
 
-/** Names become element names unescaped, so one that is not an API name is a bug upstream. */
-function apiName(name: string): string {
+/**
+ * Names become element names unescaped, so one that is not an API name is a bug upstream.
+ * `checked` holds the names already checked for this body: a message repeats a few dozen.
+ */
+function apiName(name: string, checked: Set<string>): string {
+  if (checked.has(name)) return name;
   if (!SOBJECT_NAME.test(name)) throw new GatewayError('GW_ERR_INTERNAL', 'model holds an invalid sObject or field name');
+  checked.add(name);
   return name;
 }
 
-function notificationXml(notification: Notification): string {
-  const type = notification.type === null ? '' : ` xsi:type="sf:${apiName(notification.type)}"`;
+function notificationXml(notification: Notification, checked: Set<string>): string {
+  const type = notification.type === null ? '' : ` xsi:type="sf:${apiName(notification.type, checked)}"`;
   let xml = `   <Notification>\n    <Id>${escapeText(notification.id)}</Id>\n    <sObject${type}${SOBJECT_NS}`;
   if (notification.fields.length === 0) return `${xml}/>\n   </Notification>\n`;
   xml += '>\n';
   for (const { name, value } of notification.fields) {
-    const tag = apiName(name);
+    const tag = apiName(name, checked);
     xml += value === null ? `     <sf:${tag} xsi:nil="true"/>\n` : `     <sf:${tag}>${escapeText(value)}</sf:${tag}>\n`;
   }
   return `${xml}    </sObject>\n   </Notification>\n`;
 }
+
+/** Characters of XML gathered before they are encoded: few native calls, no string near 128 KB. */
+const CHUNK_CHARACTERS = 8_192;
 
 /** UTF-8 bytes appended to a buffer that doubles when full; only the bytes written are ever read. */
 class Utf8Writer {
@@ -102,7 +110,15 @@ export function buildSoapRequest(msg: OutboundMessage, opts: ForwardBodyOptions)
     + `   ${session}\n`
     + `   <EnterpriseUrl>${escapeText(msg.enterpriseUrl)}</EnterpriseUrl>\n`
     + `   <PartnerUrl>${escapeText(msg.partnerUrl)}</PartnerUrl>\n`);
-  for (const notification of msg.notifications) out.write(notificationXml(notification));
-  out.write(TAIL);
+  const checked = new Set<string>();
+  let chunk = '';
+  for (const notification of msg.notifications) {
+    chunk += notificationXml(notification, checked);
+    if (chunk.length >= CHUNK_CHARACTERS) {
+      out.write(chunk);
+      chunk = '';
+    }
+  }
+  out.write(chunk + TAIL);
   return out.bytes();
 }
