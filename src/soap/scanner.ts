@@ -427,6 +427,8 @@ class Scanner {
     }
     if (i === end && i < n && b[i] !== LT) {
       if ((f & C_AMP) === 0) {
+        // Plain ASCII: nothing else to refuse, and a byte is a code unit.
+        if ((f & (C_BAD | C_RBRACKET | C_HIGH)) === 0) throw overLimit(`character data longer than maxTextLength at ${from}`);
         this.#exactText(from, i, frame, room);
         throw new GatewayError('GW_ERR_INTERNAL', 'scanner read past maxTextLength');
       }
@@ -826,6 +828,9 @@ class Scanner {
     }
     if (i === end && i < n && (f & C_AMP) !== 0) {
       while (i < n && b[i] !== quote) f |= CLASS[b[i++]!]!;
+    }
+    if (i === end && i < n && b[i] !== quote && (f & (C_AMP | C_BAD | C_LT | C_HIGH)) === 0) {
+      throw overLimit(`attribute value longer than maxTextLength at ${from}`);
     }
     if (i >= n || b[i] !== quote || (f & (C_BAD | C_LT)) !== 0) return this.#exactAttributeValue(from, quote);
     if (f === 0) {
