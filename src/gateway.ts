@@ -24,6 +24,7 @@ import { decisionOf, runPipeline } from './pipeline/run.js';
 import { createStages, type Stage } from './pipeline/stages.js';
 import { compileRuntime, type Runtime } from './runtime.js';
 import { DEFAULT_XML_LIMITS } from './soap/parser.js';
+import { PreparePool } from './soap/worker-pool.js';
 
 /** Session-ticket keys are replaced this often in a single process (the cluster primary does it for workers). */
 const TICKET_KEY_ROTATION_MS = 60 * 60 * 1000;
@@ -45,6 +46,7 @@ export class Gateway {
   readonly logger: Logger;
   readonly #upstream = new UpstreamClient();
   readonly #overload: OverloadGuard;
+  readonly #preparePool = new PreparePool();
   readonly #stages: readonly Stage[];
   readonly #inFlight = new Set<RequestContext>();
   readonly #requestsOnSocket = new WeakMap<object, number>();
@@ -63,7 +65,9 @@ export class Gateway {
     this.logger = opts.logger ?? createLogger(config.log.level, opts.logDestination);
     this.#runtime = compileRuntime(config, this.#generation);
     this.#overload = new OverloadGuard(opts.overload ?? DEFAULT_OVERLOAD_LIMITS);
-    this.#stages = createStages({ upstream: this.#upstream, xmlLimits: DEFAULT_XML_LIMITS, overload: this.#overload });
+    this.#stages = createStages({
+      upstream: this.#upstream, xmlLimits: DEFAULT_XML_LIMITS, overload: this.#overload, preparePool: this.#preparePool,
+    });
     subscribeLogs(this.events, this.logger);
     this.metrics = createMetrics(this.events, { routes: () => this.#runtime.config.routes });
     this.#listener = new Listener({
@@ -196,6 +200,7 @@ export class Gateway {
     await stopped;
     this.#upstream.close();
     this.#overload.close();
+    await this.#preparePool.close();
     this.#dailyExpiry?.stop();
     if (this.#ticketRotation) clearInterval(this.#ticketRotation);
     await this.#admin?.close();

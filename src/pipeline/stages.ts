@@ -7,15 +7,15 @@
 import type { TLSSocket } from 'node:tls';
 import { CONTENT_TYPE_JSON, CONTENT_TYPE_XML } from '../constants.js';
 import { GatewayError } from '../errors.js';
-import { buildJsonRequest } from '../forward/json-body.js';
 import { relayAck } from '../forward/relay-ack.js';
-import { buildSoapRequest } from '../forward/soap-body.js';
 import type { UpstreamClient } from '../forward/upstream.js';
 import { checkContentEncoding, checkHead, checkMediaType, checkMethod } from '../http/limits.js';
 import { readBody } from '../http/read-body.js';
 import { checkMessagePolicy } from '../policy/message.js';
 import { readOutboundMessage } from '../soap/envelope.js';
 import { parseXml } from '../soap/parser.js';
+import { buildForwardBody } from '../soap/prepare.js';
+import { OFFLOAD_MIN_BYTES, type PreparePool } from '../soap/worker-pool.js';
 import type { XmlLimits } from '../soap/types.js';
 import type { OverloadGuard } from '../net/overload.js';
 import type { IdentityResult } from '../tls/client-identity.js';
@@ -31,6 +31,7 @@ export interface StageDeps {
   readonly upstream: UpstreamClient;
   readonly xmlLimits: XmlLimits;
   readonly overload: OverloadGuard;
+  readonly preparePool: PreparePool;
 }
 
 /** Identity decisions cached per connection and configuration generation. */
@@ -92,9 +93,20 @@ export function createStages(deps: StageDeps): readonly Stage[] {
     },
     {
       name: 'parse',
-      run(ctx) {
-        ctx.message = readOutboundMessage(parseXml(ctx.body as Buffer, deps.xmlLimits));
+      async run(ctx) {
+        const body = ctx.body as Buffer;
         ctx.body = null; // the raw bytes are never used again: only the validated model goes on
+        if (body.length >= OFFLOAD_MIN_BYTES) {
+          // Large: parsed, validated and rebuilt in the worker thread, off the event loop.
+          const route = ctx.route!;
+          const prepared = await deps.preparePool.prepare(body, {
+            format: route.format, forwardSessionId: route.forwardSessionId, limits: deps.xmlLimits,
+          });
+          ctx.message = prepared.message;
+          ctx.forwardBody = prepared.forwardBody;
+          return;
+        }
+        ctx.message = readOutboundMessage(parseXml(body, deps.xmlLimits));
       },
     },
     {
@@ -106,11 +118,9 @@ export function createStages(deps: StageDeps): readonly Stage[] {
     {
       name: 'sanitize',
       run(ctx) {
+        if (ctx.forwardBody) return; // already rebuilt in the worker thread
         const route = ctx.route!;
-        const opts = { forwardSessionId: route.forwardSessionId };
-        ctx.forwardBody = Buffer.from(route.format === 'soap'
-          ? buildSoapRequest(ctx.message!, opts)
-          : buildJsonRequest(ctx.message!, opts));
+        ctx.forwardBody = buildForwardBody(ctx.message!, route.format, route.forwardSessionId);
       },
     },
     {
