@@ -18,8 +18,8 @@
  * two to the same trees and the same codes.
  */
 import * as nodeBuffer from 'node:buffer';
-import { NS_OUTBOUND, NS_SOAP11, NS_SOAP12, NS_SOBJECT, NS_XML, NS_XMLNS, NS_XSD, NS_XSI } from '../constants.js';
 import { GatewayError } from '../errors.js';
+import { NamespaceScopes, NO_ATTRIBUTES, ROOT_SCOPE } from './namespaces.js';
 import type { XmlAttribute, XmlElement, XmlLimits } from './types.js';
 import {
   AMP, APOS, BANG, CLASS, COLON, CR, C_AMP, C_BAD, C_CR, C_EF, C_HIGH, C_LT, C_RBRACKET, C_TAB_LF,
@@ -78,18 +78,6 @@ const NOT_ASCII = 2;
 
 // ---- the document ---------------------------------------------------------------------------
 
-/**
- * Namespace names the gateway compares against, mapped to its own constants: soap/envelope.ts
- * compares every element's namespace, and two equal strings that are distinct objects are
- * compared character by character, the same object at once.
- */
-const KNOWN_NAMESPACES: ReadonlyMap<string, string> = new Map(
-  [NS_SOAP11, NS_SOAP12, NS_OUTBOUND, NS_SOBJECT, NS_XSI, NS_XSD].map((uri) => [uri, uri]),
-);
-
-// Namespaces in XML 1.0 section 3: the xml prefix is bound from the start.
-const ROOT_SCOPE: ReadonlyMap<string, string> = new Map([['xml', NS_XML]]);
-const NO_ATTRIBUTES: readonly XmlAttribute[] = Object.freeze([]);
 const NO_CHILDREN: readonly XmlElement[] = Object.freeze([]);
 /**
  * The most bytes of UTF-8 that can hold `units` UTF-16 code units or fewer: 3 per code unit (a
@@ -101,7 +89,7 @@ function LONGEST_WITHIN(units: number): number {
 
 /** Pieces of an element's character data concatenated as they come; more are joined at the end tag. */
 const CONCATENATED_MAX = 16;
-/** Attributes compared pairwise up to this count, in a Set beyond. */
+/** Attribute names of a start tag compared pairwise up to this count, in a Set beyond. */
 const PAIRWISE_MAX = 8;
 
 // XML 1.0 section 2.8 XMLDecl, version 1.0 only. Matched on a bounded prefix so that the
@@ -180,8 +168,7 @@ class Scanner {
   #elements = 0;
   #attributes = 0;
   #root: XmlElement | undefined;
-  /** The first namespace error, thrown once the rest of the document is known to be well-formed. */
-  #namespaceError: string | undefined;
+  readonly #namespaces = new NamespaceScopes();
 
   // Results of the helpers below, to spare an allocation per call.
   #colon = -1;
@@ -206,12 +193,6 @@ class Scanner {
   readonly #attributeLocals: string[] = [];
   readonly #attributeValues: string[] = [];
 
-  // The last namespace scope built, reused by a sibling that declares the same (Salesforce writes
-  // xmlns:sf on every sObject). Scopes are never changed once built.
-  #lastParentScope: ReadonlyMap<string, string> | undefined;
-  #lastScope: ReadonlyMap<string, string> = ROOT_SCOPE;
-  readonly #lastDeclarations: string[] = [];
-  readonly #declarations: string[] = [];
 
   constructor(body: Buffer, limits: XmlLimits) {
     this.#buffer = body;
@@ -254,7 +235,9 @@ class Scanner {
     }
     i = this.#misc(i);
     if (i < n) throw malformed(b[i] === LT ? `second root element at ${i}` : `text after the root element at ${i}`);
-    if (this.#namespaceError !== undefined) throw malformed(this.#namespaceError);
+    // Namespace errors come last, as in the parser this one replaced (it resolved names after its pre-scan).
+    const namespaceError = this.#namespaces.error;
+    if (namespaceError !== undefined) throw malformed(namespaceError);
     if (this.#root === undefined) throw new GatewayError('GW_ERR_INTERNAL', 'scanner finished without a root element');
     return this.#root;
   }
@@ -741,6 +724,7 @@ class Scanner {
     const locals = this.#attributeLocals;
     const values = this.#attributeValues;
     let count = 0;
+    let seen: Set<string> | undefined;
     let i = nameEnd;
     let c: number | undefined;
     for (;;) {
@@ -754,9 +738,22 @@ class Scanner {
       if (++this.#attributes > limits.maxElements) throw overLimit(`more than maxElements attributes in the document at ${i}`);
       const attributeEnd = this.#qname(i);
       this.#splitName(i, attributeEnd);
-      if (indexOfName(prefixes, locals, count, this.#prefix, this.#local) !== -1) throw malformed(`duplicate attribute at ${i}`);
-      prefixes[count] = this.#prefix;
-      locals[count] = this.#local;
+      const attributePrefix = this.#prefix;
+      const attributeLocal = this.#local;
+      if (count < PAIRWISE_MAX) {
+        if (indexOfName(prefixes, locals, count, attributePrefix, attributeLocal) !== -1) throw malformed(`duplicate attribute at ${i}`);
+      } else {
+        // Neither part of a QName holds ':', so prefix:local keys are distinct.
+        if (seen === undefined) {
+          seen = new Set();
+          for (let k = 0; k < count; k++) seen.add(`${prefixes[k]!}:${locals[k]!}`);
+        }
+        const key = `${attributePrefix}:${attributeLocal}`;
+        if (seen.has(key)) throw malformed(`duplicate attribute at ${i}`);
+        seen.add(key);
+      }
+      prefixes[count] = attributePrefix;
+      locals[count] = attributeLocal;
       i = attributeEnd;
       while (isSpace(b[i])) i++;
       if (b[i] !== EQUALS) throw malformed(`attribute without '=' at ${i}`);
@@ -769,19 +766,20 @@ class Scanner {
     const end = c === SLASH ? i + 2 : i + 1;
 
     const parentScope = this.#depth === 0 ? ROOT_SCOPE : this.#frame().namespaces;
-    const scope = count === 0 ? parentScope : this.#scope(parentScope, count);
+    const namespaces = this.#namespaces;
+    const scope = count === 0 ? parentScope : namespaces.scope(parentScope, prefixes, locals, values, count);
     let ns: string;
     if (cached !== undefined && cached.scope === scope) {
       ns = cached.ns;
     } else {
-      ns = prefix === '' ? (scope.get('') ?? '') : this.#resolve(scope, prefix);
+      ns = prefix === '' ? (scope.get('') ?? '') : namespaces.resolve(scope, prefix);
       if (cached !== undefined && (prefix === '' || scope.has(prefix))) {
         if (cached.scope === undefined) this.#scopesCached.push(cached);
         cached.scope = scope;
         cached.ns = ns;
       }
     }
-    const attributes = count === 0 ? NO_ATTRIBUTES : this.#resolveAttributes(scope, count);
+    const attributes = count === 0 ? NO_ATTRIBUTES : namespaces.attributes(scope, prefixes, locals, values, count);
 
     if (c === SLASH) {
       this.#attach({ ns, local, prefix, attributes, children: NO_CHILDREN, text: '', namespaces: scope });
@@ -890,71 +888,6 @@ class Scanner {
     }
   }
 
-  /** The scope of an element with `count` attributes, some of which may declare namespaces. */
-  #scope(parentScope: ReadonlyMap<string, string>, count: number): ReadonlyMap<string, string> {
-    const prefixes = this.#attributePrefixes;
-    const locals = this.#attributeLocals;
-    const values = this.#attributeValues;
-    const declarations = this.#declarations;
-    declarations.length = 0;
-    for (let k = 0; k < count; k++) {
-      const prefix = prefixes[k]!;
-      if (prefix === 'xmlns') declarations.push(locals[k]!, values[k]!);
-      else if (prefix === '' && locals[k] === 'xmlns') declarations.push('', values[k]!);
-    }
-    if (declarations.length === 0) return parentScope;
-    const last = this.#lastDeclarations;
-    if (parentScope === this.#lastParentScope && sameStrings(declarations, last)) return this.#lastScope;
-    const scope = new Map(parentScope);
-    for (let k = 0; k < declarations.length; k += 2) this.#declare(scope, declarations[k]!, declarations[k + 1]!);
-    this.#lastParentScope = parentScope;
-    this.#lastScope = scope;
-    last.length = 0;
-    last.push(...declarations);
-    return scope;
-  }
-
-  /** Namespaces in XML 1.0 section 3, including its reserved prefixes and namespace names. */
-  #declare(scope: Map<string, string>, prefix: string, uri: string): void {
-    if (prefix === 'xmlns' || uri === NS_XMLNS || (uri === NS_XML) !== (prefix === 'xml')) {
-      this.#namespaceError ??= 'reserved namespace prefix or name';
-    } else if (prefix === '') {
-      if (uri === '') scope.delete('');
-      else scope.set('', KNOWN_NAMESPACES.get(uri) ?? uri);
-    } else if (uri === '') {
-      this.#namespaceError ??= 'a namespace prefix cannot be undeclared in XML 1.0';
-    } else {
-      scope.set(prefix, KNOWN_NAMESPACES.get(uri) ?? uri);
-    }
-  }
-
-  #resolve(scope: ReadonlyMap<string, string>, prefix: string): string {
-    const uri = scope.get(prefix);
-    if (uri !== undefined) return uri;
-    this.#namespaceError ??= 'undeclared namespace prefix';
-    return '';
-  }
-
-  /** The attributes that are not namespace declarations, resolved (Namespaces in XML 1.0 sections 6.2 and 6.3). */
-  #resolveAttributes(scope: ReadonlyMap<string, string>, count: number): readonly XmlAttribute[] {
-    const prefixes = this.#attributePrefixes;
-    const locals = this.#attributeLocals;
-    const values = this.#attributeValues;
-    const attributes: XmlAttribute[] = [];
-    for (let k = 0; k < count; k++) {
-      const prefix = prefixes[k]!;
-      const local = locals[k]!;
-      if (prefix === 'xmlns' || (prefix === '' && local === 'xmlns')) continue;
-      // Unprefixed attributes are in no namespace (section 6.2).
-      attributes.push({ ns: prefix === '' ? '' : this.#resolve(scope, prefix), local, prefix, value: values[k]! });
-    }
-    if (attributes.length === 0) return NO_ATTRIBUTES;
-    if (attributes.length > 1 && hasDuplicateExpandedName(attributes)) {
-      this.#namespaceError ??= 'duplicate attribute after namespace resolution';
-    }
-    return attributes;
-  }
-
   #attach(element: XmlElement): void {
     if (this.#depth === 0) {
       this.#root = element;
@@ -1017,23 +950,3 @@ function indexOfName(prefixes: readonly string[], locals: readonly string[], cou
   return -1;
 }
 
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
-  return true;
-}
-
-function hasDuplicateExpandedName(attributes: readonly XmlAttribute[]): boolean {
-  if (attributes.length <= PAIRWISE_MAX) {
-    for (let j = 1; j < attributes.length; j++) {
-      const a = attributes[j]!;
-      for (let k = 0; k < j; k++) {
-        const other = attributes[k]!;
-        if (other.local === a.local && other.ns === a.ns) return true;
-      }
-    }
-    return false;
-  }
-  // U+0000 is not an XML character, so it cannot occur in a namespace name.
-  return new Set(attributes.map((a) => `${a.ns}\u0000${a.local}`)).size !== attributes.length;
-}

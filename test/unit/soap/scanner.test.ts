@@ -155,6 +155,17 @@ describe('the shared name cache never changes what a name means', () => {
   });
 });
 
+describe('duplicate attributes, however many', () => {
+  it('finds a duplicate among many attributes, by name and after namespace resolution', () => {
+    const limits = limited({ maxAttributesPerElement: 5_000 });
+    const many = Array.from({ length: 3_000 }, (_, i) => `a${i}="1"`).join(' ');
+    expect(parse(`<r ${many}/>`, limits).attributes).toHaveLength(3_000);
+    expect(code(`<r ${many} a17="2"/>`, limits)).toBe('GW_ERR_XML_MALFORMED');
+    expect(code(`<r xmlns:p="urn:x" xmlns:q="urn:x" ${many} p:z="1" q:z="2"/>`, limits)).toBe('GW_ERR_XML_MALFORMED');
+    within(1_000, () => expect(code(`<r ${Array.from({ length: 5_000 }, (_, i) => `a${i}="1"`).join(' ')}/>`, limits)).toBe('accepted'));
+  });
+});
+
 describe('input buffers', () => {
   it('reads a body that is a slice of a larger buffer', () => {
     const whole = Buffer.from('garbage<!DOCTYPE<a x="é">Schäfer</a>&&&');
