@@ -18,10 +18,10 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors.js';
 import { post } from '../helpers/client.js';
-import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
+import { fixture, type Harness } from '../helpers/gateway.js';
 import { fakeUpstream, SOAP_ACK, type FakeUpstream, type UpstreamBehaviour } from '../helpers/upstream.js';
 import { makePki, type Pki } from '../helpers/pki.js';
-import { expectRejected, expectValidAccepted, useValidMessage, viaPost, type CheckOptions } from '../security/expect-rejected.js';
+import { expectRejected, expectValidAccepted, useValidMessage, viaPost, type CheckOptions, startGateway } from '../security/expect-rejected.js';
 
 const ROUTE_TIMEOUT_MS = 600;
 
@@ -73,7 +73,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => racing.listen(0, '127.0.0.1', r));
   const racingPort = (racing.address() as net.AddressInfo).port;
-  h = await startHarness((raw, { upstream }) => {
+  h = await startGateway((raw, { upstream }) => {
     const routes = raw.routes as Array<Record<string, unknown>>;
     for (const route of routes) route.timeoutMs = ROUTE_TIMEOUT_MS;
     routes.push({ path: '/down', target: `http://127.0.0.1:${closedPort}/x`, format: 'soap', timeoutMs: ROUTE_TIMEOUT_MS });

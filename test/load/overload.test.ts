@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OverloadLimits } from '../../src/net/overload.js';
 import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
 import { makePki, type Pki } from '../helpers/pki.js';
-import { expectRejected, expectValidAccepted, useValidMessage, viaPost } from '../security/expect-rejected.js';
+import { expectRejected, expectValidAccepted, parsedLines, useValidMessage, viaPost } from '../security/expect-rejected.js';
 import { addresses, flood, largeMessage, MIB, tally } from './flood.js';
 
 /** One judging window of the guard (net/overload.ts WINDOW_MS), plus a margin. */
@@ -73,27 +73,47 @@ describe('the body budget', () => {
 
 describe('the event-loop delay', () => {
   let h: Harness;
-  beforeAll(async () => { h = await gateway({ maxEventLoopDelayMs: 50 }); });
+  beforeAll(async () => { h = await gateway({ maxEventLoopDelayMs: 200 }); });
   afterAll(() => h.close());
 
-  it('sheds every new request for the window after the loop stalled, then serves again', async () => {
-    await new Promise((r) => setTimeout(r, WINDOW_MS));
-    await expectValidAccepted(h);
-    // a 300 ms stall, as a pathological message or a long GC would cause
-    const until = performance.now() + 300;
-    while (performance.now() < until) { /* busy */ }
-    await new Promise((r) => setTimeout(r, WINDOW_MS));
-    let shed = 0;
-    const { records } = await expectRejected(h, viaPost(h, { body }), { status: 503, code: 'GW_ERR_OVERLOADED' }, { maxMs: 1000, followUp: false });
-    shed++;
-    for (let i = 0; i < 4; i++) {
-      const again = await viaPost(h, { body })();
-      if (again.kind === 'answer' && again.status === 503) shed++;
+  /** Sends the valid message every 50 ms until `want` says stop or `ms` pass; returns the statuses seen. */
+  async function probe(want: (status: number) => boolean, ms: number): Promise<number[]> {
+    const seen: number[] = [];
+    const deadline = performance.now() + ms;
+    while (performance.now() < deadline) {
+      const answer = await viaPost(h, { body })();
+      const status = answer.kind === 'answer' ? answer.status : 0;
+      seen.push(status);
+      if (want(status)) break;
+      await new Promise((r) => setTimeout(r, 50));
     }
-    expect(records.find((r) => r.reason === 'GW_ERR_OVERLOADED')?.detail).toMatch(/^event-loop delay \d+ ms$/);
-    console.log(`event-loop guard (limit 50 ms) after a 300 ms stall: shed ${shed} of 5 requests in the next window`);
-    expect(shed).toBe(5);
-    await new Promise((r) => setTimeout(r, 2 * WINDOW_MS));
+    return seen;
+  }
+
+  it('sheds new requests in the window after the loop stalled, then serves again', async () => {
+    // a quiet start (the test machine itself may lag)
+    expect((await probe((s) => s === 200, 4 * WINDOW_MS)).at(-1)).toBe(200);
+    const received = h.upstream.received.length;
+    const firstLine = h.logs.lines.length;
+    // a one-second stall, as a pathological message or a long GC would cause
+    const until = performance.now() + 1000;
+    while (performance.now() < until) { /* busy */ }
+    // shed within the next judging windows (the guard judges once a second)...
+    const during = await probe((s) => s === 200, 3 * WINDOW_MS);
+    const shed = during.filter((s) => s === 503).length;
+    // ...and served again once a window passes without a stall
+    expect(during.at(-1), JSON.stringify(during)).toBe(200);
+    console.log(`event-loop guard (limit 200 ms) after a 1 s stall: ${shed} requests shed before one was served again (${JSON.stringify(during)})`);
+    expect(shed).toBeGreaterThanOrEqual(1);
+    expect(during.every((s) => s === 503 || s === 200)).toBe(true);
+    const lines = parsedLines(h.logs.lines.slice(firstLine)).filter((r) => r.reason === 'GW_ERR_OVERLOADED');
+    expect(lines).toHaveLength(shed);
+    for (const line of lines) {
+      expect(line.status).toBe(503);
+      expect(Number(/^event-loop delay (\d+) ms$/.exec(String(line.detail))?.[1])).toBeGreaterThan(200);
+    }
+    // only the served ones were forwarded
+    expect(h.upstream.received.length - received).toBe(during.length - shed);
     await expectValidAccepted(h);
   });
 });

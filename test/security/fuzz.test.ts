@@ -18,10 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
 import { escapeText } from '../../src/soap/xml-escape.js';
 import { post } from '../helpers/client.js';
-import { fixture, startHarness, FIXTURE_ORG, type Harness } from '../helpers/gateway.js';
+import { fixture, FIXTURE_ORG, type Harness } from '../helpers/gateway.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 import { ACTION_ID, ENTERPRISE_URL, notificationId, NS, PARTNER_URL } from './envelopes.js';
-import { expectValidAccepted, faultCode, parsedLines, useValidMessage } from './expect-rejected.js';
+import { expectValidAccepted, faultCode, parsedLines, useValidMessage, startGateway } from './expect-rejected.js';
 
 /** Per message: a few kilobytes over loopback TLS, parsed and answered. */
 const MAX_MS = 2000;
@@ -36,7 +36,7 @@ beforeAll(async () => {
   const texts = await Promise.all(names.map((n) => fixture(n)));
   useValidMessage(texts[0]!);
   fixtures = texts.map((t) => Buffer.from(t));
-  h = await startHarness((raw) => {
+  h = await startGateway((raw) => {
     (raw.routes as Array<Record<string, unknown>>).forEach((r) => { r.timeoutMs = 1000; });
   }, { pki });
 });

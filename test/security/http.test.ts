@@ -20,13 +20,12 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTls, exchangeRaw, tcpProbe } from '../helpers/client.js';
-import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
+import { fixture, type Harness } from '../helpers/gateway.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 import { addresses, flood, largeMessage, tally } from '../load/flood.js';
 import {
   closedAfter, expectRejected, expectValidAccepted, faultCode, parseAnswers, parsedLines, useValidMessage, validMessage, viaRaw,
-  type Outcome,
-} from './expect-rejected.js';
+  type Outcome, startGateway } from './expect-rejected.js';
 
 const LIMITS = { maxBodyBytes: 65_536, handshakeTimeoutMs: 1000, headersTimeoutMs: 1000, requestTimeoutMs: 2000, keepAliveTimeoutMs: 1000 };
 
@@ -39,7 +38,7 @@ beforeAll(async () => {
   body = await fixture('contact-1.xml');
   length = Buffer.byteLength(body);
   useValidMessage(body);
-  h = await startHarness((raw) => { Object.assign(raw.limits as object, LIMITS); }, { pki });
+  h = await startGateway((raw) => { Object.assign(raw.limits as object, LIMITS); }, { pki });
 });
 afterAll(async () => {
   await h.close();
@@ -102,7 +101,7 @@ describe('bodies past the cap', () => {
 describe('a refused request with a large body', () => {
   it('still gets its fault: the body is read and thrown away, not reset under the answer', async () => {
     // default maxBodyBytes (5 MiB): 2 MB bodies to a path with no route
-    const big = await startHarness((raw) => { raw.allowlist = { cidrs: ['127.0.0.0/8'] }; }, { pki });
+    const big = await startGateway((raw) => { raw.allowlist = { cidrs: ['127.0.0.0/8'] }; }, { pki });
     try {
       const bodyFile = path.join(pki.dir, 'refused-large.xml');
       await writeFile(bodyFile, largeMessage(2_000_000));
@@ -228,7 +227,7 @@ describe('slow and idle peers', () => {
 describe('connections held idle up to and past the caps', () => {
   let caps: Harness;
   beforeAll(async () => {
-    caps = await startHarness((raw) => {
+    caps = await startGateway((raw) => {
       raw.allowlist = { cidrs: ['127.0.0.0/8'] };
       Object.assign(raw.limits as object, { ...LIMITS, maxConnections: 4, maxConnectionsPerIp: 2 });
     }, { pki });
@@ -290,7 +289,7 @@ describe('pipelining', () => {
   });
 
   it('forwards nothing pipelined past maxRequestsPerSocket: the last answer closes the connection', async () => {
-    const small = await startHarness((raw) => { Object.assign(raw.limits as object, { ...LIMITS, maxRequestsPerSocket: 2 }); }, { pki });
+    const small = await startGateway((raw) => { Object.assign(raw.limits as object, { ...LIMITS, maxRequestsPerSocket: 2 }); }, { pki });
     try {
       const socket = await connectTls(small.port, small.salesforce);
       const text = await exchangeRaw(socket, request([XML, cl()]).repeat(4), 800);

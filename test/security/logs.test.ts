@@ -16,17 +16,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_LOG_STRING } from '../../src/observability/logger.js';
 import { connectTls, exchangeRaw } from '../helpers/client.js';
-import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
+import { fixture, type Harness } from '../helpers/gateway.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 import { DEFAULT_FIELDS, envelope, notification } from './envelopes.js';
-import { expectAccepted, expectRejected, parseAnswers, parsedLines, SECRET_SESSION, useValidMessage, viaPost, viaRaw } from './expect-rejected.js';
+import { expectAccepted, expectRejected, parseAnswers, parsedLines, SECRET_SESSION, useValidMessage, viaPost, viaRaw, startGateway } from './expect-rejected.js';
 
 let pki: Pki;
 let h: Harness;
 beforeAll(async () => {
   pki = await makePki();
   useValidMessage(await fixture('contact-1.xml'));
-  h = await startHarness(undefined, { pki });
+  h = await startGateway(undefined, { pki });
 });
 afterAll(async () => {
   await h.close();

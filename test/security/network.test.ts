@@ -19,10 +19,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFromObject } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { post } from '../helpers/client.js';
-import { baseConfig, fixture, startHarness, type Harness } from '../helpers/gateway.js';
+import { baseConfig, fixture, type Harness } from '../helpers/gateway.js';
 import { fakeUpstream, type FakeUpstream } from '../helpers/upstream.js';
 import { makePki, type Pki } from '../helpers/pki.js';
-import { closedAfter, expectRejected, expectValidAccepted, useValidMessage, viaPost, viaTcp, type Outcome } from './expect-rejected.js';
+import { closedAfter, expectRejected, expectValidAccepted, useValidMessage, viaPost, viaTcp, type Outcome, startGateway } from './expect-rejected.js';
 
 let pki: Pki;
 let body: string;
@@ -35,7 +35,7 @@ afterAll(() => pki.cleanup());
 
 /** A gateway whose allowlist is `cidrs`, listening on `host`. */
 function gatewayWith(cidrs: string[], host = '127.0.0.1'): Promise<Harness> {
-  return startHarness((raw) => {
+  return startGateway((raw) => {
     raw.allowlist = { cidrs };
     raw.listen = { host, port: 0 };
   }, { pki });

@@ -17,17 +17,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors.js';
-import { fixture, startHarness, FIXTURE_ORG, type Harness } from '../helpers/gateway.js';
+import { fixture, FIXTURE_ORG, type Harness } from '../helpers/gateway.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 import { ACTION_ID, BODY_MARKER, DEFAULT_FIELDS, envelope, notification, notificationId, NS } from './envelopes.js';
-import { expectAccepted, expectRejected, SECRET_SESSION, useValidMessage, viaPost } from './expect-rejected.js';
+import { expectAccepted, expectRejected, SECRET_SESSION, useValidMessage, viaPost, startGateway } from './expect-rejected.js';
 
 let pki: Pki;
 let h: Harness;
 beforeAll(async () => {
   pki = await makePki();
   useValidMessage(await fixture('contact-1.xml'));
-  h = await startHarness((raw, { upstream }) => {
+  h = await startGateway((raw, { upstream }) => {
     (raw.routes as Array<Record<string, unknown>>).push(
       // the ActionId in its 15-character form: compared as 18
       { path: '/only-action', target: upstream.url('/a'), format: 'soap', actionIds: [ACTION_ID.slice(0, 15)] },

@@ -19,9 +19,9 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTls, exchangeRaw } from '../helpers/client.js';
-import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
+import { fixture, type Harness } from '../helpers/gateway.js';
 import { makePki, type CertFiles, type Pki } from '../helpers/pki.js';
-import { closedAfter, expectRejected, expectValidAccepted, parseAnswers, useValidMessage, viaPost, type Outcome } from './expect-rejected.js';
+import { closedAfter, expectRejected, expectValidAccepted, parseAnswers, useValidMessage, viaPost, type Outcome, startGateway } from './expect-rejected.js';
 
 const HANDSHAKE_TIMEOUT_MS = 1000;
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
   pki = await makePki();
   body = await fixture('contact-1.xml');
   useValidMessage(body);
-  h = await startHarness((raw) => {
+  h = await startGateway((raw) => {
     (raw.tls as Record<string, unknown>).clientCertificates = [pki.client.certPath, pki.ecdsaClient.certPath];
     (raw.limits as Record<string, unknown>).handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS;
   }, { pki });

@@ -20,11 +20,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_XML_LIMITS, parseXml } from '../../src/soap/parser.js';
 import { readOutboundMessage } from '../../src/soap/envelope.js';
-import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
+import { fixture, type Harness } from '../helpers/gateway.js';
 import { fakeUpstream, type FakeUpstream } from '../helpers/upstream.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 import { BODY_MARKER, DEFAULT_FIELDS, envelope, notification, notifications, NS } from './envelopes.js';
-import { expectAccepted, expectRejected, SECRET_SESSION, useValidMessage, viaPost, type CheckOptions } from './expect-rejected.js';
+import { expectAccepted, expectRejected, SECRET_SESSION, startGateway, useValidMessage, viaPost, type CheckOptions } from './expect-rejected.js';
 import type { ErrorCode } from '../../src/errors.js';
 
 let pki: Pki;
@@ -36,15 +36,10 @@ beforeAll(async () => {
   pki = await makePki();
   useValidMessage(await fixture('contact-1.xml'));
   canary = await fakeUpstream();
-  h = await startHarness((raw) => {
+  h = await startGateway((raw) => {
     // Multi-megabyte bodies over TLS on a busy machine: well inside, so the limit under test decides.
     (raw.limits as Record<string, unknown>).requestTimeoutMs = 10_000;
-  }, { pki }, {
-    // Several multi-megabyte messages in a row can stall a loaded 2-core machine's event loop past
-    // the guard's 500 ms, which would shed the next (valid) message: the guard has its own suite
-    // (test/load/overload.test.ts), and the pauses are measured in test/load/event-loop.test.ts.
-    overload: { maxEventLoopDelayMs: 10_000, maxHeapFraction: 0.95, maxBufferedBytes: 256 * 1024 * 1024 },
-  });
+  }, { pki });
 });
 afterAll(async () => {
   await h.close();
