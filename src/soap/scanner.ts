@@ -415,7 +415,12 @@ class Scanner {
         this.#exactText(from, i, frame, room);
         throw new GatewayError('GW_ERR_INTERNAL', 'scanner read past maxTextLength');
       }
-      while (i < n && b[i] !== LT) f |= CLASS[b[i++]!]!;
+      // With references, only the exact path can tell: it stops at the limit, or reads a run of
+      // long references (a hostile shape; a Salesforce value never needs this many bytes).
+      const runEnd = this.#s.indexOf('<', i);
+      const to = runEnd === -1 ? n : runEnd;
+      this.#appendText(frame, this.#exactText(from, to, frame, room));
+      return to;
     }
     // ']' is common in data; only ']]>' is refused.
     if ((f & C_RBRACKET) !== 0 && this.#cdataEndFrom(from) >= i) f &= ~C_RBRACKET;
@@ -823,9 +828,6 @@ class Scanner {
       if (c === quote) break;
       f |= CLASS[c]!;
       i++;
-    }
-    if (i === end && i < n && (f & C_AMP) !== 0) {
-      while (i < n && b[i] !== quote) f |= CLASS[b[i++]!]!;
     }
     if (i === end && i < n && b[i] !== quote && (f & (C_AMP | C_BAD | C_LT | C_HIGH)) === 0) {
       throw overLimit(`attribute value longer than maxTextLength at ${from}`);
