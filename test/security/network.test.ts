@@ -119,12 +119,12 @@ describe('IPv6 entries that embed an IPv4 address', () => {
   });
 
   it.each([
-    ['IPv4-compatible', '::127.0.0.1'],
-    ['NAT64 (64:ff9b::/96)', '64:ff9b::7f00:1'],
-    ['6to4 (2002::/16)', '2002:7f00:1::'],
-    ['6to4 range', '2002:7f00:1::/48'],
-    ['IPv4-translated (::ffff:0:0:0/96)', '::ffff:0:7f00:1'],
-  ])('an %s entry does not admit 127.0.0.1', async (_name, entry) => {
+    ['an IPv4-compatible', '::127.0.0.1'],
+    ['a NAT64 (64:ff9b::/96)', '64:ff9b::7f00:1'],
+    ['a 6to4 (2002::/16)', '2002:7f00:1::'],
+    ['a 6to4 range', '2002:7f00:1::/48'],
+    ['an IPv4-translated (::ffff:0:0:0/96)', '::ffff:0:7f00:1'],
+  ])('%s entry does not admit 127.0.0.1', async (_name, entry) => {
     for (const host of ['127.0.0.1', '::']) {
       const h = await gatewayWith([entry, '127.0.0.2'], host);
       try {

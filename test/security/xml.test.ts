@@ -149,7 +149,7 @@ describe('processing instructions and encodings', () => {
   it.each([
     ['after the declaration', '<?xml version="1.0" encoding="UTF-8"?><?xml-stylesheet href="http://127.0.0.1:1/x.xsl"?>', ''],
     ['inside a field', '<?xml version="1.0"?>', '<sf:Name><?php echo 1; ?></sf:Name>'],
-    ['a second XML declaration', '<?xml version="1.0"?>', '<?xml version="1.0"?>'],
+    ['as a second XML declaration', '<?xml version="1.0"?>', '<?xml version="1.0"?>'],
   ])('refuses a processing instruction %s', async (_name, prolog, fields) => {
     await rejects(envelope({ prolog, notifications: [notification(`${DEFAULT_FIELDS}${fields}`)] }), 'GW_ERR_XML_PI');
   });
