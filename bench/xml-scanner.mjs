@@ -20,6 +20,7 @@
  * bench/lib/payloads.mjs. Small payloads: the best of several batch medians (µs per message);
  * 5 MB ones: median and worst of several runs, the worst being the event-loop pause.
  */
+import os from 'node:os';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { DEFAULT_XML_LIMITS, parseXml } from '../dist/soap/parser.js';
 import { parseXmlFxp } from '../dist/soap/parser-fxp.js';
@@ -110,11 +111,13 @@ function measureSmall(fn, buf) {
 }
 
 function measureLarge(fn, buf) {
-  times(fn, buf, QUICK ? 1 : 2); // warm-up
+  // Warm-up runs also let the allocator keep the pages a 5 MB message needs.
+  times(fn, buf, QUICK ? 1 : 3);
   const t = times(fn, buf, QUICK ? 3 : 9);
   return { us: t[t.length >> 1], worstUs: t.at(-1), runs: t.length };
 }
 
+const loadBefore = os.loadavg();
 const rows = [];
 for (const [payload, buf] of PAYLOADS) {
   for (const [candidate, fn] of Object.entries(CANDIDATES)) {
@@ -135,7 +138,8 @@ const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => Strin
 const row = (cells) => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
 const table = [row(header), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...lines.map(row)].join('\n')
   + (SaxesParser === undefined ? '\n(saxes could not be imported: not measured; SAXES=/path/to/saxes.js)' : '')
-  + '\nSmall payloads: best of the batch medians; 5 MB: median of the runs, and the worst run (the event-loop pause).';
+  + '\nSmall payloads: best of the batch medians; 5 MB: median of the runs, and the worst run (the event-loop pause).'
+  + `\nNode ${process.version}, ${os.cpus().length} CPUs, load average ${loadBefore[0].toFixed(1)} before and ${os.loadavg()[0].toFixed(1)} after.`;
 
 if (sink === -1) console.log(sink);
 if (JSON_OUT) process.stdout.write(`${JSON.stringify({ rows, table })}\n`);
