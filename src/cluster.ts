@@ -55,7 +55,9 @@ export async function runPrimary(config: GatewayConfig, configFile: string, logg
   };
   cluster.on('exit', (worker, code, signal) => {
     ready.delete(worker.id);
-    if (stopping) return;
+    // Exit code 0 is a worker that was told to stop (a signal to the whole process group, as
+    // systemd sends): not a crash, and the primary is about to stop too.
+    if (stopping || code === 0) return;
     logger.error({ event: 'worker_exit', worker: worker.id, code, signal, respawnInMs: respawnDelay }, 'worker died; replacing it');
     setTimeout(fork, respawnDelay).unref();
     respawnDelay = Math.min(respawnDelay * 2, RESPAWN_MAX_MS);
