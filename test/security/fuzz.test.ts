@@ -22,6 +22,7 @@ import { fixture, FIXTURE_ORG, type Harness } from '../helpers/gateway.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 import { ACTION_ID, ENTERPRISE_URL, notificationId, NS, PARTNER_URL } from './envelopes.js';
 import { expectValidAccepted, faultCode, parsedLines, useValidMessage, startGateway } from './expect-rejected.js';
+import { byteMutator } from '../helpers/mutations.js';
 
 /** Per message: a few kilobytes over loopback TLS, parsed and answered. */
 const MAX_MS = 2000;
@@ -103,35 +104,9 @@ const SNIPPETS = [
   '&#0;', '&#x10FFFF;', '&#65;', '<a>', '</a>', '<sf:X>1</sf:X>', ' xmlns="urn:x"', ' xmlns:sf="urn:x"', ' xsi:nil="true"',
   ' xsi:type="sf:Account"', '<Notification/>', '<__proto__/>', '\u0000', '\r', '\uFEFF', '\u{1F600}', '<soapenv:Header/>',
   '<OrganizationId>00D000000000002EAA</OrganizationId>', '<ActionId>04k000000000001AAA</ActionId>',
-].map((s) => Buffer.from(s, 'utf8'));
+];
 
-type Mutation =
-  | { readonly kind: 'flip'; readonly at: number; readonly byte: number }
-  | { readonly kind: 'insert'; readonly at: number; readonly snippet: number }
-  | { readonly kind: 'delete'; readonly at: number; readonly length: number }
-  | { readonly kind: 'duplicate'; readonly at: number; readonly length: number }
-  | { readonly kind: 'truncate'; readonly at: number };
-
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), snippet: fc.nat({ max: SNIPPETS.length - 1 }) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 60 }) }),
-  fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 200 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-);
-
-function mutate(source: Buffer, mutations: readonly Mutation[]): Buffer {
-  let bytes = Buffer.from(source);
-  for (const m of mutations) {
-    const at = bytes.length === 0 ? 0 : m.at % bytes.length;
-    if (m.kind === 'flip' && bytes.length > 0) bytes[at] = m.byte;
-    else if (m.kind === 'insert') bytes = Buffer.concat([bytes.subarray(0, at), SNIPPETS[m.snippet] ?? Buffer.alloc(0), bytes.subarray(at)]);
-    else if (m.kind === 'delete') bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + m.length)]);
-    else if (m.kind === 'duplicate') bytes = Buffer.concat([bytes.subarray(0, at + m.length), bytes.subarray(at)]);
-    else if (m.kind === 'truncate') bytes = bytes.subarray(0, at);
-  }
-  return bytes;
-}
+const { mutation, mutate } = byteMutator(SNIPPETS, { maxDelete: 60, maxDuplicate: 200 });
 
 /** A real or generated envelope, then 0 to 4 mutations. */
 const hostileBody: fc.Arbitrary<Buffer> = fc.tuple(

@@ -10,6 +10,7 @@ import { readOutboundMessage } from '../../../src/soap/envelope.js';
 import { DEFAULT_XML_LIMITS, parseXml } from '../../../src/soap/parser.js';
 import type { OutboundMessage, XmlElement } from '../../../src/soap/types.js';
 import { escapeAttribute, escapeText } from '../../../src/soap/xml-escape.js';
+import { byteMutator } from '../../helpers/mutations.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/salesforce/${name}`, import.meta.url));
 
@@ -44,37 +45,9 @@ const SNIPPETS = [
   '<?pi?>', '<?xml version="1.0"?>', '&e;', '&amp;', '&#0;', '&#x10FFFF;', '&#xD800;', '&#65;', '<a>', '</a>', '<a/>',
   ' xmlns="urn:x"', ' xmlns:sf="urn:x"', ' xmlns:p=""', ' xsi:nil="true"', ' xsi:type="sf:X"', ' x="1"',
   '<sf:X>1</sf:X>', '<Notification/>', '<__proto__/>', ' __proto__="1"', '\u0000', '\r', '\t', '\uFEFF', '\u{1F600}',
-].map((s) => Buffer.from(s, 'utf8'));
+];
 
-type Mutation =
-  | { readonly kind: 'flip'; readonly at: number; readonly byte: number }
-  | { readonly kind: 'insert'; readonly at: number; readonly snippet: number }
-  | { readonly kind: 'delete'; readonly at: number; readonly length: number }
-  | { readonly kind: 'truncate'; readonly at: number };
-
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), snippet: fc.nat({ max: SNIPPETS.length - 1 }) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 40 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-);
-
-function mutate(source: Buffer, mutations: readonly Mutation[]): Buffer {
-  let bytes = Buffer.from(source);
-  for (const m of mutations) {
-    const at = bytes.length === 0 ? 0 : m.at % bytes.length;
-    if (m.kind === 'flip' && bytes.length > 0) {
-      bytes[at] = m.byte;
-    } else if (m.kind === 'insert') {
-      bytes = Buffer.concat([bytes.subarray(0, at), SNIPPETS[m.snippet] ?? Buffer.alloc(0), bytes.subarray(at)]);
-    } else if (m.kind === 'delete') {
-      bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + m.length)]);
-    } else if (m.kind === 'truncate') {
-      bytes = bytes.subarray(0, at);
-    }
-  }
-  return bytes;
-}
+const { mutation, mutate } = byteMutator(SNIPPETS);
 
 describe('parseXml and readOutboundMessage on mutated Salesforce envelopes', () => {
   for (const name of ['contact-1.xml', 'contact-10.xml', 'opportunity-1.xml']) {

@@ -17,6 +17,7 @@ import { GatewayError } from '../../../src/errors.js';
 import { DEFAULT_XML_LIMITS, parseXml } from '../../../src/soap/parser.js';
 import { parseXmlFxp } from '../../../src/soap/parser-fxp.js';
 import type { XmlElement, XmlLimits } from '../../../src/soap/types.js';
+import { byteMutator } from '../../helpers/mutations.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/salesforce/${name}`, import.meta.url));
 
@@ -72,38 +73,9 @@ const SNIPPETS = [
   '<a>', '</a>', '<a/>', ' xmlns="urn:x"', ' xmlns:sf="urn:x"', ' xmlns:p=""', ' xmlns=""', ' xsi:nil="true"', ' x="1"', ' x="1"',
   '<sf:X>1</sf:X>', '<__proto__/>', ' __proto__="1"', '\u0000', '\u0001', '\r', '\r\n', '\t', '\n', '\uFEFF', '\u{1F600}', 'é',
   '東京', '\uFF01', '\uFFFD', '\uFFFE', '\uFFFF', `${'ü'.repeat(200)}`, 'x'.repeat(40),
-].map((s) => Buffer.from(s, 'utf8'));
+];
 
-type Mutation =
-  | { readonly kind: 'flip'; readonly at: number; readonly byte: number }
-  | { readonly kind: 'insert'; readonly at: number; readonly snippet: number }
-  | { readonly kind: 'delete'; readonly at: number; readonly length: number }
-  | { readonly kind: 'truncate'; readonly at: number };
-
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), snippet: fc.nat({ max: SNIPPETS.length - 1 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), snippet: fc.nat({ max: SNIPPETS.length - 1 }) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 40 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-);
-
-function mutate(source: Buffer, mutations: readonly Mutation[]): Buffer {
-  let bytes = Buffer.from(source);
-  for (const m of mutations) {
-    const at = bytes.length === 0 ? 0 : m.at % bytes.length;
-    if (m.kind === 'flip' && bytes.length > 0) {
-      bytes[at] = m.byte;
-    } else if (m.kind === 'insert') {
-      bytes = Buffer.concat([bytes.subarray(0, at), SNIPPETS[m.snippet] ?? Buffer.alloc(0), bytes.subarray(at)]);
-    } else if (m.kind === 'delete') {
-      bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + m.length)]);
-    } else if (m.kind === 'truncate') {
-      bytes = bytes.subarray(0, at);
-    }
-  }
-  return bytes;
-}
+const { mutation, mutate } = byteMutator(SNIPPETS, { insertWeight: 2 });
 
 describe('the scanner agrees with the fast-xml-parser oracle', () => {
   for (const name of ['contact-1.xml', 'contact-10.xml', 'opportunity-1.xml', 'ack.xml']) {
