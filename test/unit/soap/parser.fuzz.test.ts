@@ -11,6 +11,7 @@ import { DEFAULT_XML_LIMITS, parseXml } from '../../../src/soap/parser.js';
 import type { OutboundMessage, XmlElement } from '../../../src/soap/types.js';
 import { escapeAttribute, escapeText } from '../../../src/soap/xml-escape.js';
 import { byteMutator } from '../../helpers/mutations.js';
+import { NAMED_REFERENCES, serialiseTree, TREE_NAMESPACES, treeArbitrary, type SerialiseStyle, type TreeModel } from '../../helpers/xml-trees.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/salesforce/${name}`, import.meta.url));
 
@@ -121,7 +122,7 @@ const xmlChar: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 0x10000, max: 0x10ffff }).map((c) => String.fromCodePoint(c)) },
 );
 
-const NAMED: Readonly<Record<string, string>> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' };
+const NAMED = NAMED_REFERENCES;
 
 /** Writes one character as raw text, a named or numeric reference, or a CDATA section. */
 function encodeChar(char: string, how: number): string {
@@ -194,30 +195,9 @@ describe('field values round-trip exactly through parse, build and parse', () =>
 
 // ---- generated trees, written with every syntax variant, read back exactly ---------------------
 
-interface TreeModel {
-  readonly prefix: '' | 'p' | 'q';
-  readonly local: string;
-  readonly attributes: readonly { readonly prefix: '' | 'p'; readonly local: string; readonly value: string }[];
-  readonly pieces: readonly string[];
-  readonly children: readonly TreeModel[];
-}
-
 const NAMES = ['a', 'b', 'Field__c', '__proto__', 'constructor', 'prototype', 'toString', 'x.y-z', 'é', '𐀀', '_'];
-const NAMESPACES: Readonly<Record<string, string>> = { '': 'urn:d', p: 'urn:p', q: 'urn:q' };
 const text = fc.array(xmlChar, { maxLength: 8 }).map((chars) => chars.join(''));
-
-function treeOf(depth: number): fc.Arbitrary<TreeModel> {
-  return fc.record({
-    prefix: fc.constantFrom('' as const, 'p' as const, 'q' as const),
-    local: fc.constantFrom(...NAMES),
-    attributes: fc.uniqueArray(
-      fc.record({ prefix: fc.constantFrom('' as const, 'p' as const), local: fc.constantFrom(...NAMES), value: text }),
-      { maxLength: 4, selector: (a) => `${a.prefix}:${a.local}` },
-    ),
-    pieces: fc.array(text, { minLength: 1, maxLength: 4 }),
-    children: depth === 0 ? fc.constant([]) : fc.array(treeOf(depth - 1), { maxLength: 3 }),
-  });
-}
+const treeOf = (depth: number): fc.Arbitrary<TreeModel> => treeArbitrary(NAMES, text, depth);
 
 /** Writes one attribute-value character; literal whitespace would be normalised to a space. */
 function encodeAttributeChar(char: string, quote: string, how: number): string {
@@ -233,28 +213,9 @@ function encodeAttributeChar(char: string, quote: string, how: number): string {
   }
 }
 
-function serialise(tree: TreeModel, root: boolean, style: number): string {
-  const space = [' ', '\n ', '\t', '  '][style % 4] ?? ' ';
-  const quote = style % 3 === 0 ? "'" : '"';
-  const qname = tree.prefix === '' ? tree.local : `${tree.prefix}:${tree.local}`;
-  const declarations = root ? `${space}xmlns="urn:d"${space}xmlns:p="urn:p"${space}xmlns:q="urn:q"` : '';
-  const attributes = tree.attributes.map((a, i) => {
-    const name = a.prefix === '' ? a.local : `${a.prefix}:${a.local}`;
-    const value = [...a.value].map((c, j) => encodeAttributeChar(c, quote, style + i + j)).join('');
-    return `${space}${name}${style % 2 === 0 ? '=' : ' = '}${quote}${value}${quote}`;
-  }).join('');
-  const content: string[] = [];
-  tree.pieces.forEach((piece, i) => {
-    content.push([...piece].map((c, j) => encodeChar(c, style + i + j)).join(''));
-    const child = tree.children[i];
-    if (child !== undefined) content.push(serialise(child, false, style + i + 1));
-    if (i % 2 === 1) content.push('<!-- comment -->');
-  });
-  for (const child of tree.children.slice(tree.pieces.length)) content.push(serialise(child, false, style + 1));
-  const body = content.join('');
-  const open = `<${qname}${declarations}${attributes}${style % 5 === 0 ? space : ''}`;
-  return body === '' && style % 2 === 1 ? `${open}/>` : `${open}>${body}</${qname}${style % 7 === 0 ? space : ''}>`;
-}
+/** Encodings that read back exactly: a literal CR or whitespace in a value would be normalised. */
+const EXACT: SerialiseStyle = { encodeChar, encodeAttributeChar, spaces: [' ', '\n ', '\t', '  '], comment: '<!-- comment -->' };
+const serialise = (tree: TreeModel, root: boolean, style: number): string => serialiseTree(tree, root, style, EXACT);
 
 interface Projected {
   readonly ns: string;
@@ -266,9 +227,9 @@ interface Projected {
 
 function expectedOf(tree: TreeModel): Projected {
   return {
-    ns: NAMESPACES[tree.prefix] ?? '',
+    ns: TREE_NAMESPACES[tree.prefix] ?? '',
     local: tree.local,
-    attributes: tree.attributes.map((a) => [a.prefix === '' ? '' : NAMESPACES[a.prefix] ?? '', a.local, a.value] as const),
+    attributes: tree.attributes.map((a) => [a.prefix === '' ? '' : TREE_NAMESPACES[a.prefix] ?? '', a.local, a.value] as const),
     text: tree.pieces.join(''),
     children: tree.children.map(expectedOf),
   };

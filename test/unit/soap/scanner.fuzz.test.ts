@@ -18,6 +18,7 @@ import { DEFAULT_XML_LIMITS, parseXml } from '../../../src/soap/parser.js';
 import { parseXmlFxp } from '../../../src/soap/parser-fxp.js';
 import type { XmlElement, XmlLimits } from '../../../src/soap/types.js';
 import { byteMutator } from '../../helpers/mutations.js';
+import { NAMED_REFERENCES, serialiseTree, treeArbitrary, type SerialiseStyle, type TreeModel } from '../../helpers/xml-trees.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/salesforce/${name}`, import.meta.url));
 
@@ -142,14 +143,6 @@ describe('the scanner agrees with the fast-xml-parser oracle', () => {
 
 // ---- generated trees ------------------------------------------------------------------------------
 
-interface TreeModel {
-  readonly prefix: '' | 'p' | 'q';
-  readonly local: string;
-  readonly attributes: readonly { readonly prefix: '' | 'p'; readonly local: string; readonly value: string }[];
-  readonly pieces: readonly string[];
-  readonly children: readonly TreeModel[];
-}
-
 const NAMES = ['a', 'b', 'Field__c', '__proto__', 'constructor', 'x.y-z', 'é', '𐀀', '_', 'ab·c', 'naïve', 'données'];
 
 const xmlChar: fc.Arbitrary<string> = fc.oneof(
@@ -165,20 +158,9 @@ const text = fc.oneof(
   { weight: 1, arbitrary: fc.array(xmlChar, { minLength: 100, maxLength: 200 }).map((chars) => chars.join('')) },
 );
 
-function treeOf(depth: number): fc.Arbitrary<TreeModel> {
-  return fc.record({
-    prefix: fc.constantFrom('' as const, 'p' as const, 'q' as const),
-    local: fc.constantFrom(...NAMES),
-    attributes: fc.uniqueArray(
-      fc.record({ prefix: fc.constantFrom('' as const, 'p' as const), local: fc.constantFrom(...NAMES), value: text }),
-      { maxLength: 4, selector: (a) => `${a.prefix}:${a.local}` },
-    ),
-    pieces: fc.array(text, { minLength: 1, maxLength: 4 }),
-    children: depth === 0 ? fc.constant([]) : fc.array(treeOf(depth - 1), { maxLength: 3 }),
-  });
-}
+const treeOf = (depth: number): fc.Arbitrary<TreeModel> => treeArbitrary(NAMES, text, depth);
 
-const NAMED: Readonly<Record<string, string>> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' };
+const NAMED = NAMED_REFERENCES;
 
 function encodeChar(char: string, how: number): string {
   const cp = char.codePointAt(0) ?? 0;
@@ -204,25 +186,8 @@ function encodeAttributeChar(char: string, quote: string, how: number): string {
   return how % 5 === 0 ? `&#x${cp.toString(16)};` : char;
 }
 
-function serialise(tree: TreeModel, root: boolean, style: number): string {
-  const space = [' ', '\n ', '\t', '  ', '\r\n'][style % 5] ?? ' ';
-  const quote = style % 3 === 0 ? "'" : '"';
-  const qname = tree.prefix === '' ? tree.local : `${tree.prefix}:${tree.local}`;
-  const declarations = root ? `${space}xmlns="urn:d"${space}xmlns:p="urn:p"${space}xmlns:q="urn:q"` : style % 4 === 1 ? `${space}xmlns:q="urn:q2"` : '';
-  const attributes = tree.attributes.map((a, i) => {
-    const name = a.prefix === '' ? a.local : `${a.prefix}:${a.local}`;
-    const value = [...a.value].map((c, j) => encodeAttributeChar(c, quote, style + i + j)).join('');
-    return `${space}${name}${style % 2 === 0 ? '=' : ' = '}${quote}${value}${quote}`;
-  }).join('');
-  const content: string[] = [];
-  tree.pieces.forEach((piece, i) => {
-    content.push([...piece].map((c, j) => encodeChar(c, style + i + j)).join(''));
-    const child = tree.children[i];
-    if (child !== undefined) content.push(serialise(child, false, style + i + 1));
-    if (i % 2 === 1) content.push('<!-- comment é -->');
-  });
-  for (const child of tree.children.slice(tree.pieces.length)) content.push(serialise(child, false, style + 1));
-  const body = content.join('');
-  const open = `<${qname}${declarations}${attributes}${style % 5 === 0 ? space : ''}`;
-  return body === '' && style % 2 === 1 ? `${open}/>` : `${open}>${body}</${qname}${style % 7 === 0 ? space : ''}>`;
-}
+/** Literal line ends and whitespace too: both parsers must normalise them alike. */
+const VARIANTS: SerialiseStyle = {
+  encodeChar, encodeAttributeChar, spaces: [' ', '\n ', '\t', '  ', '\r\n'], comment: '<!-- comment é -->', redeclare: true,
+};
+const serialise = (tree: TreeModel, root: boolean, style: number): string => serialiseTree(tree, root, style, VARIANTS);
