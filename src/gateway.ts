@@ -221,6 +221,7 @@ export class Gateway {
       remoteAddress: req.socket.remoteAddress ?? '',
       startedAt: performance.now(),
       lastOnConnection: served >= this.#runtime.config.limits.maxRequestsPerSocket,
+      positionOnConnection: served - 1,
       clientCertFingerprint: null,
       route: null,
       body: null,

@@ -8,25 +8,17 @@
 import { GatewayError } from '../errors.js';
 import type { RequestContext } from './context.js';
 
-/** Requests seen per connection, in arrival order. */
-const arrived = new WeakMap<object, number>();
 /** Position of the request whose answer closes the connection. */
 const closingAt = new WeakMap<object, number>();
-const positions = new WeakMap<RequestContext, number>();
 
-/** Numbers the request on its connection. Must run when Node emits the request (the first stage). */
+/** Marks the last request a connection may carry. Runs when Node emits the request (the first stage). */
 export function enterConnection(ctx: RequestContext): void {
-  const socket = ctx.req.socket;
-  const position = arrived.get(socket) ?? 0;
-  arrived.set(socket, position + 1);
-  positions.set(ctx, position);
   if (ctx.lastOnConnection) closeAfter(ctx);
 }
 
 /** The connection closes after this request's answer. */
 export function closeAfter(ctx: RequestContext): void {
-  const position = positions.get(ctx);
-  if (position === undefined) return;
+  const position = ctx.positionOnConnection;
   const socket = ctx.req.socket;
   const current = closingAt.get(socket);
   if (current === undefined || position < current) closingAt.set(socket, position);
@@ -39,9 +31,8 @@ export function closeAfter(ctx: RequestContext): void {
  */
 export function checkAnswerable(ctx: RequestContext): void {
   if (clientGone(ctx)) throw new GatewayError('GW_ERR_CLIENT_CLOSED', 'connection closed before the answer');
-  const position = positions.get(ctx);
   const closing = closingAt.get(ctx.req.socket);
-  if (position !== undefined && closing !== undefined && position > closing) {
+  if (closing !== undefined && ctx.positionOnConnection > closing) {
     throw new GatewayError('GW_ERR_BAD_REQUEST', 'pipelined behind the last answer on its connection');
   }
 }

@@ -14,6 +14,8 @@ export interface RequestContext {
   readonly startedAt: number;
   /** The last request this connection may carry (maxRequestsPerSocket): answer with Connection: close. */
   readonly lastOnConnection: boolean;
+  /** 0 for the first request on its connection, in the order Node emitted them (pipelining). */
+  readonly positionOnConnection: number;
   clientCertFingerprint: string | null;
   route: RouteConfig | null;
   body: Buffer | null;

@@ -1,21 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { NS_OUTBOUND, NS_SOAP11, NS_SOAP12 } from '../../../src/constants.js';
-import { ERRORS, GatewayError, type ErrorCode } from '../../../src/errors.js';
+import { ERRORS, type ErrorCode } from '../../../src/errors.js';
 import { ackEnvelope, faultEnvelope, readJsonAck, readSoapAck } from '../../../src/soap/ack.js';
 import { DEFAULT_XML_LIMITS, parseXml } from '../../../src/soap/parser.js';
+import { codeOf } from '../../helpers/gateway-error.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/salesforce/${name}`, import.meta.url));
-
-function codeOf(fn: () => unknown): ErrorCode {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GatewayError) return err.code;
-    throw err;
-  }
-  throw new Error('expected a GatewayError, nothing was thrown');
-}
 
 const soap = (body: string, ns = NS_SOAP11): Buffer =>
   Buffer.from(`<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="${ns}"><s:Body>${body}</s:Body></s:Envelope>`);

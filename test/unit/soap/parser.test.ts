@@ -1,25 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { NS_OUTBOUND, NS_SOAP11, NS_SOBJECT, NS_XML, NS_XSI } from '../../../src/constants.js';
-import { GatewayError, type ErrorCode } from '../../../src/errors.js';
+import type { ErrorCode } from '../../../src/errors.js';
 import { DEFAULT_XML_LIMITS, parseXml } from '../../../src/soap/parser.js';
 import type { XmlElement, XmlLimits } from '../../../src/soap/types.js';
+import { codeOf } from '../../helpers/gateway-error.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/salesforce/${name}`, import.meta.url));
 
 const parse = (xml: string | Buffer, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement =>
   parseXml(typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml, limits);
-
-/** The code of the GatewayError that `fn` throws; fails the test for anything else. */
-function codeOf(fn: () => unknown): ErrorCode {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GatewayError) return err.code;
-    throw err;
-  }
-  throw new Error('expected a GatewayError, nothing was thrown');
-}
 
 /** Rejects `xml` with `code`, in well under a second (the parse timed, not the test's own UTF-8 encoding). */
 function rejects(xml: string | Buffer, code: ErrorCode, limits: XmlLimits = DEFAULT_XML_LIMITS): void {
