@@ -5,7 +5,9 @@
  *   scanner      parseXml: soap/scanner.ts, the one-pass scanner the gateway uses (bytes in,
  *                namespace-resolved XmlElement tree out, every check and limit);
  *   fxp-path     parseXmlFxp: the parser it replaced (strict decode and pre-scan, fast-xml-parser
- *                on the tags, conversion), same checks, same tree;
+ *                on the tags, conversion), same checks, same tree; it is the tests' oracle now,
+ *                test/oracle/parser-fxp.ts, not in dist/: compiled here with tsconfig.oracle.json
+ *                into bench/out/oracle/ (git-ignored) before anything is measured;
  *   fxp-alone    fast-xml-parser's XMLValidator.validate + XMLParser.parse on the decoded text:
  *                no namespaces, no limits, no model (what the library costs by itself);
  *   saxes        saxes in strict xmlns mode, events only, no tree (only if `saxes` can be imported:
@@ -20,10 +22,12 @@
  * bench/lib/payloads.mjs. Small payloads: the best of several batch medians (µs per message);
  * 5 MB ones: median and worst of several runs, the worst being the event-loop pause.
  */
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { DEFAULT_XML_LIMITS, parseXml } from '../dist/soap/parser.js';
-import { parseXmlFxp } from '../dist/soap/parser-fxp.js';
 import { readOutboundMessage } from '../dist/soap/envelope.js';
 import { buildSoapRequest } from '../dist/forward/soap-body.js';
 import { buildJsonRequest } from '../dist/forward/json-body.js';
@@ -31,6 +35,19 @@ import { maxFieldsMessage, maxTextMessage, notificationPayloads } from './lib/pa
 
 const QUICK = process.argv.includes('--quick');
 const JSON_OUT = process.argv.includes('--json');
+
+/** Compiles the oracle (and the src/ files it imports) with tsc, then imports it. */
+async function loadOracle() {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '-p', fileURLToPath(new URL('../tsconfig.oracle.json', import.meta.url))]);
+  } catch (err) {
+    process.stderr.write(String(err.stdout ?? ''));
+    throw new Error('tsc -p tsconfig.oracle.json failed', { cause: err });
+  }
+  return (await import('./out/oracle/test/oracle/parser-fxp.js')).parseXmlFxp;
+}
+const parseXmlFxp = await loadOracle();
 
 async function loadSaxes() {
   for (const specifier of [process.env.SAXES, 'saxes']) {

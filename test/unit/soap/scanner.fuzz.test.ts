@@ -4,7 +4,7 @@
  * Two parsers that read one document differently are how parser-differential attacks work; a new
  * hand-written parser is also where new bugs live. The defence: the previous implementation (a
  * strict pre-scan, then fast-xml-parser on the tags, then a conversion) is kept as an oracle
- * (soap/parser-fxp.ts), and for every document below both must agree exactly: the same tree
+ * (test/oracle/parser-fxp.ts), and for every document below both must agree exactly: the same tree
  * (names, namespaces, attributes, text, in-scope declarations) or the same error code. The inputs
  * are mutated Salesforce envelopes, documents built from XML fragments (with default and with
  * tight limits, so that every limit is hit), generated trees written in every syntax variant and
@@ -15,10 +15,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../src/errors.js';
 import { DEFAULT_XML_LIMITS, parseXml } from '../../../src/soap/parser.js';
-import { parseXmlFxp } from '../../../src/soap/parser-fxp.js';
 import type { XmlElement, XmlLimits } from '../../../src/soap/types.js';
 import { byteMutator } from '../../helpers/mutations.js';
 import { NAMED_REFERENCES, serialiseTree, treeArbitrary, type SerialiseStyle, type TreeModel } from '../../helpers/xml-trees.js';
+import { parseXmlFxp } from '../../oracle/parser-fxp.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/salesforce/${name}`, import.meta.url));
 

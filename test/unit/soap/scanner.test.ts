@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError, type ErrorCode } from '../../../src/errors.js';
 import { DEFAULT_XML_LIMITS, parseXml } from '../../../src/soap/parser.js';
-import { parseXmlFxp } from '../../../src/soap/parser-fxp.js';
 import type { XmlElement, XmlLimits } from '../../../src/soap/types.js';
+import { parseXmlFxp } from '../../oracle/parser-fxp.js';
 
 const parse = (xml: string | Buffer, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement =>
   parseXml(typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml, limits);

@@ -17,9 +17,9 @@
  * two parsers reading one document differently is how parser-differential attacks work.
  */
 import { XMLParser, type X2jOptions } from 'fast-xml-parser';
-import { NS_XML, NS_XMLNS } from '../constants.js';
-import { GatewayError } from '../errors.js';
-import type { XmlAttribute, XmlElement, XmlLimits } from './types.js';
+import { NS_XML, NS_XMLNS } from '../../src/constants.js';
+import { GatewayError } from '../../src/errors.js';
+import type { XmlAttribute, XmlElement, XmlLimits } from '../../src/soap/types.js';
 
 /** fast-xml-parser refuses deeper documents itself; the pre-scan's maxDepth must stay below. */
 const MAX_SUPPORTED_DEPTH = 1024;
