@@ -1,8 +1,9 @@
 /**
  * XML parser micro-benchmark, in one process, on the 1/10/100-notification payloads and the two
  * 5 MB messages:
- *   project   parseXml + readOutboundMessage from dist/ (decode, strict pre-scan, fast-xml-parser
- *             on the tags, tree, envelope model): what the gateway's parse stage does;
+ *   project   parseXml + readOutboundMessage from dist/ (the scanner: strict UTF-8,
+ *             well-formedness, limits, namespaces, tree; then the envelope model): what the
+ *             gateway's parse stage does;
  *   fxp       fast-xml-parser alone: XMLValidator.validate + XMLParser.parse (attributes kept),
  *             no namespace resolution, no limits, no model;
  *   regex     a bare regex scan over the tags (/<[^>]*>/g, counting them): the floor for any
