@@ -2,49 +2,32 @@
  * The load generator: one process per measurement, started by run.mjs pinned to core 0. It gets
  * its job over IPC, runs it, reads the server's CPU time and memory from /proc itself at the
  * edges of the measured window (so the window and the count of answers are the same), answers
- * with the figures, and exits.
+ * with the figures, and exits. Requests go through the lean client of lib/client.mjs (raw TLS
+ * sockets, one prebuilt request per job, a strict response reader), so that the load generator
+ * costs little per request and the server under test, not the client, is the bottleneck.
  *
  * Jobs:
  *   closed      `concurrency` loops, each sending its next request as soon as the previous
- *               answer is in; keep-alive (one pooled connection per loop) or a new connection
- *               per request (TLS 1.3, no session resumption: a full handshake every time).
- *   paced       open loop at `rate` requests/s; latency counts from the scheduled send time, so
- *               a slow server cannot hide its queueing (no coordinated omission).
+ *               answer is in; keep-alive (one connection per loop, reopened when the server
+ *               closes it) or a new connection per request with `Connection: close` (TLS 1.3,
+ *               no session resumption: a full handshake every time).
+ *   paced       open loop at `rate` requests/s over a pool of `concurrency` connections;
+ *               latency counts from the scheduled send time, so a slow server cannot hide its
+ *               queueing (no coordinated omission).
  *   sequential  `count` requests one after another, `gapMs` apart (the maximum-size messages).
  *   connections open `idle` keep-alive connections, then send `busy` requests at once on
  *               `busy` more connections; the server's RSS is sampled throughout.
  * Every loop is bounded by a deadline and every request by a timeout.
  */
-import http from 'node:http';
-import https from 'node:https';
 import { readFileSync } from 'node:fs';
+import { Connection, Pool, Target } from './lib/client.mjs';
 import { LogHistogram } from './lib/histogram.mjs';
 import { cpuSeconds, machineBusySeconds, peakRssBytes, rssBytes, treePids } from './lib/proc.mjs';
 
 const REQUEST_TIMEOUT_MS = 15_000;
 /** 16 maximum-size bodies are parsed one after another: allow the last one its turn. */
 const BIG_REQUEST_TIMEOUT_MS = 90_000;
-const ACK_TRUE = Buffer.from('<Ack>true</Ack>');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function clientFor(job, { keepAlive, maxSockets }) {
-  const tls = job.target.protocol === 'https' ? {
-    cert: readFileSync(job.tls.cert),
-    key: readFileSync(job.tls.key),
-    ca: readFileSync(job.tls.ca),
-    minVersion: 'TLSv1.3',
-    maxVersion: 'TLSv1.3',
-  } : null;
-  const mod = tls ? https : http;
-  if (!keepAlive) {
-    // A new connection per request: `agent: false` gives each request a throw-away agent, so no
-    // socket is ever reused and no TLS session can be offered (no resumption: a full handshake).
-    return { mod, agent: null, requestOptions: { agent: false, ...tls }, headers: { Connection: 'close' } };
-  }
-  const common = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo' };
-  const agent = tls ? new https.Agent({ ...common, ...tls }) : new http.Agent(common);
-  return { mod, agent, requestOptions: { agent }, headers: {} };
-}
 
 class Stats {
   constructor() {
@@ -80,49 +63,6 @@ class Stats {
       keyExchange: this.keyExchange,
     };
   }
-}
-
-/** Sends one request; resolves { ok, ns, what } (never rejects). */
-function send(client, job, body, stats, startNs = process.hrtime.bigint(), timeoutMs = REQUEST_TIMEOUT_MS) {
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (ok, what) => {
-      if (done) return;
-      done = true;
-      resolve({ ok, what, ns: Number(process.hrtime.bigint() - startNs) });
-    };
-    const req = client.mod.request({
-      host: '127.0.0.1',
-      port: job.target.port,
-      path: job.target.path,
-      method: 'POST',
-      ...client.requestOptions,
-      headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '""', 'Content-Length': body.length, ...client.headers },
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const answer = Buffer.concat(chunks);
-        if (res.statusCode === 200 && answer.includes(ACK_TRUE)) finish(true);
-        else finish(false, `status ${res.statusCode}: ${answer.toString('utf8').replace(/\s+/g, ' ').slice(-160)}`);
-      });
-      res.on('error', (e) => finish(false, `answer: ${e.code ?? e.message}`));
-    });
-    req.on('socket', (socket) => {
-      if (!socket.encrypted || socket.__counted) return;
-      socket.__counted = true;
-      socket.once('secureConnect', () => {
-        stats.handshakes++;
-        if (socket.isSessionReused()) stats.resumed++;
-        stats.protocol ??= socket.getProtocol();
-        stats.cipher ??= socket.getCipher()?.name ?? null;
-        stats.keyExchange ??= socket.getEphemeralKeyInfo()?.name ?? null;
-      });
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => finish(false, `request: ${e.code ?? e.message}`));
-    req.end(body);
-  });
 }
 
 /** Samples the server's RSS every `everyMs` until stopped; returns the maximum seen. */
@@ -164,24 +104,26 @@ function windowFigures(pids, s0, s1, seconds, count, job, acknowledged = count) 
 }
 
 async function closed(job) {
-  const body = readFileSync(job.bodyFile);
-  const client = clientFor(job, { keepAlive: !job.newConnection, maxSockets: job.concurrency });
   const stats = new Stats();
+  const target = new Target(job, stats);
+  // New-connection mode: `Connection: close` and a new socket for every request.
+  const request = target.request(readFileSync(job.bodyFile), { close: Boolean(job.newConnection) });
+  const connections = Array.from({ length: job.concurrency }, () => new Connection(target));
   const pids = treePids(job.serverPid);
   let phase = 'warmup';
   let measured = 0;
-  const loop = async () => {
+  const loop = async (conn) => {
     // Bounded by the phase switch below and by the hard deadline.
     const hardStop = Date.now() + job.warmupMs + job.durationMs + REQUEST_TIMEOUT_MS;
     while (phase !== 'stop' && Date.now() < hardStop) {
-      const r = await send(client, job, body, stats);
+      const r = await conn.send(request, process.hrtime.bigint(), REQUEST_TIMEOUT_MS);
       if (phase !== 'measure') continue;
       measured++;
       if (r.ok) { stats.ok++; stats.histogram.record(Math.max(1, r.ns)); } else stats.error(r.what);
       if (!r.ok) await sleep(5);
     }
   };
-  const loops = Array.from({ length: job.concurrency }, loop);
+  const loops = connections.map(loop);
   await sleep(job.warmupMs);
   const rss = rssSampler(pids);
   const cpu0 = snapshot(pids, job);
@@ -194,14 +136,15 @@ async function closed(job) {
   phase = 'stop';
   const peakRss = rss.stop();
   await Promise.all(loops);
-  client.agent?.destroy();
+  for (const conn of connections) conn.close();
   return { ...stats.toJSON(), requests: count, ...windowFigures(pids, cpu0, cpu1, seconds, count, job, stats.ok), peakRssBytes: peakRss };
 }
 
 async function paced(job) {
-  const body = readFileSync(job.bodyFile);
-  const client = clientFor(job, { keepAlive: true, maxSockets: job.concurrency });
   const stats = new Stats();
+  const target = new Target(job, stats);
+  const request = target.request(readFileSync(job.bodyFile));
+  const pool = new Pool(target, job.concurrency);
   const pids = treePids(job.serverPid);
   const intervalMs = 1000 / job.rate;
   const total = Math.round(((job.warmupMs + job.durationMs) / 1000) * job.rate);
@@ -222,7 +165,7 @@ async function paced(job) {
     if (pending.size > 1000) { if (i >= firstMeasured) dropped++; continue; }
     const scheduledNs = originNs + BigInt(Math.round(i * intervalMs * 1e6));
     const measuredOne = i >= firstMeasured;
-    const p = send(client, job, body, stats, scheduledNs).then((r) => {
+    const p = pool.send(request, scheduledNs, REQUEST_TIMEOUT_MS).then((r) => {
       pending.delete(p);
       if (!measuredOne) return;
       if (r.ok) { stats.ok++; stats.histogram.record(Math.max(1, r.ns)); } else stats.error(r.what);
@@ -234,7 +177,7 @@ async function paced(job) {
   const seconds = (performance.now() - t0) / 1000;
   const count = total - firstMeasured - dropped;
   const peakRss = rss?.stop() ?? null;
-  client.agent?.destroy();
+  pool.close();
   return {
     ...stats.toJSON(), requests: count, dropped, rate: job.rate,
     ...windowFigures(pids, cpu0, cpu1, seconds, count, job, stats.ok), peakRssBytes: peakRss,
@@ -243,21 +186,23 @@ async function paced(job) {
 
 async function sequential(job) {
   const body = readFileSync(job.bodyFile);
-  const client = clientFor(job, { keepAlive: true, maxSockets: 1 });
   const stats = new Stats();
+  const target = new Target(job, stats);
+  const request = target.request(body);
+  const conn = new Connection(target);
   const latencies = [];
   const pids = job.serverPid ? treePids(job.serverPid) : [];
   const s0 = snapshot(pids, job);
   const t0 = performance.now();
   for (let i = 0; i < job.count; i++) {
     if (i > 0) await sleep(job.gapMs);
-    const r = await send(client, job, body, stats, process.hrtime.bigint(), BIG_REQUEST_TIMEOUT_MS);
+    const r = await conn.send(request, process.hrtime.bigint(), BIG_REQUEST_TIMEOUT_MS);
     latencies.push(r.ns / 1e6);
     if (r.ok) stats.ok++; else stats.error(r.what);
   }
   const s1 = snapshot(pids, job);
   const seconds = (performance.now() - t0) / 1000;
-  client.agent?.destroy();
+  conn.close();
   const { latencyBuckets: _buckets, ...figures } = stats.toJSON();
   return {
     ...figures, latenciesMs: latencies, bytes: body.length,
@@ -266,49 +211,43 @@ async function sequential(job) {
 }
 
 async function connections(job) {
-  const small = readFileSync(job.smallBodyFile);
-  const big = readFileSync(job.bigBodyFile);
   const pids = treePids(job.serverPid);
   const stats = new Stats();
+  // target.open counts the connections left open after their answer.
+  const target = new Target(job, stats);
+  const small = target.request(readFileSync(job.smallBodyFile));
+  const bigBody = readFileSync(job.bigBodyFile);
+  const big = target.request(bigBody);
   const rss = rssSampler(pids, 50);
   const baselineRss = rssBytes(pids);
-  let open = 0;
-  // One agent per connection, one socket each: the socket stays pooled (open) after its answer.
-  const clients = Array.from({ length: job.idle + job.busy }, () => clientFor(job, { keepAlive: true, maxSockets: 1 }));
-  const track = (client) => client.agent.on('free', (socket) => {
-    if (socket.__tracked) return;
-    socket.__tracked = true;
-    open++;
-    socket.once('close', () => open--);
-  });
-  clients.forEach(track);
+  const connections = Array.from({ length: job.idle + job.busy }, () => new Connection(target));
   const deadline = Date.now() + job.openTimeoutMs;
-  const idleClients = clients.slice(0, job.idle);
+  const idleConnections = connections.slice(0, job.idle);
   let next = 0;
   const opener = async () => {
-    while (next < idleClients.length && Date.now() < deadline) {
-      const c = idleClients[next++];
-      const r = await send(c, job, small, stats);
+    while (next < idleConnections.length && Date.now() < deadline) {
+      const c = idleConnections[next++];
+      const r = await c.send(small, process.hrtime.bigint(), REQUEST_TIMEOUT_MS);
       if (!r.ok) stats.error(r.what);
     }
   };
   await Promise.all(Array.from({ length: job.openConcurrency }, opener));
   await sleep(300);
-  const idleOpen = open;
+  const idleOpen = target.open;
   const idleRss = rssBytes(pids);
   const t0 = performance.now();
-  const results = await Promise.all(clients.slice(job.idle).map((c) => send(c, job, big, stats, process.hrtime.bigint(), BIG_REQUEST_TIMEOUT_MS)));
+  const results = await Promise.all(connections.slice(job.idle).map((c) => c.send(big, process.hrtime.bigint(), BIG_REQUEST_TIMEOUT_MS)));
   const busySeconds = (performance.now() - t0) / 1000;
   for (const r of results) {
     if (r.ok) { stats.ok++; stats.histogram.record(Math.max(1, r.ns)); } else stats.error(r.what);
   }
-  const openAtEnd = open;
+  const openAtEnd = target.open;
   const peak = rss.stop();
   const hwm = peakRssBytes(pids);
-  for (const c of clients) c.agent?.destroy();
+  for (const c of connections) c.close();
   return {
     ...stats.toJSON(), idleOpen, openAtEnd, busySeconds, baselineRssBytes: baselineRss,
-    idleRssBytes: idleRss, peakRssBytes: peak, hwmBytes: hwm, bigBytes: big.length,
+    idleRssBytes: idleRss, peakRssBytes: peak, hwmBytes: hwm, bigBytes: bigBody.length,
   };
 }
 
