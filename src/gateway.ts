@@ -227,6 +227,7 @@ export class Gateway {
       body: null,
       bodyConsumed: false,
       message: null,
+      summary: null,
       forwardBody: null,
       upstreamStatus: null,
       upstreamDurationMs: null,

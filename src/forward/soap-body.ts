@@ -4,10 +4,10 @@
  * model only, never from the bytes received (STYLE.md habit 7). Every value is escaped so that a
  * conforming parser reads back exactly what Salesforce sent.
  *
- * It is written as UTF-8 bytes, a few notifications at a time, not as one string: a string of the
- * whole body with a single character above U+00FF is stored two bytes a character, and for
- * contact-100.xml (75 KB) building that string and encoding it cost 1.3 ms, against 0.2 ms for
- * the bytes (bench/xml-scanner.mjs).
+ * It is built as one string of UTF-8 bytes held one a character (textBytes), then copied into a
+ * Buffer as Latin-1: a string with a single character above U+00FF would be stored two bytes a
+ * character and need the UTF-8 encoder over the whole body (1.3 ms for the 75 KB
+ * contact-100.xml when it was built that way; bench/xml-scanner.mjs).
  */
 import { NS_OUTBOUND, NS_SOAP11, NS_SOBJECT, NS_XSD, NS_XSI } from '../constants.js';
 import { GatewayError } from '../errors.js';
@@ -42,55 +42,34 @@ function apiName(name: string, checked: Set<string>): string {
 
 function notificationXml(notification: Notification, checked: Set<string>): string {
   const type = notification.type === null ? '' : ` xsi:type="sf:${apiName(notification.type, checked)}"`;
-  let xml = `   <Notification>\n    <Id>${escapeText(notification.id)}</Id>\n    <sObject${type}${SOBJECT_NS}`;
+  let xml = `   <Notification>\n    <Id>${textBytes(notification.id)}</Id>\n    <sObject${type}${SOBJECT_NS}`;
   if (notification.fields.length === 0) return `${xml}/>\n   </Notification>\n`;
   xml += '>\n';
   for (const { name, value } of notification.fields) {
     const tag = apiName(name, checked);
-    xml += value === null ? `     <sf:${tag} xsi:nil="true"/>\n` : `     <sf:${tag}>${escapeText(value)}</sf:${tag}>\n`;
+    xml += value === null ? `     <sf:${tag} xsi:nil="true"/>\n` : `     <sf:${tag}>${textBytes(value)}</sf:${tag}>\n`;
   }
   return `${xml}    </sObject>\n   </Notification>\n`;
 }
 
-/** Characters of XML gathered before they are encoded: few native calls, no string near 128 KB. */
-const CHUNK_CHARACTERS = 8_192;
+/**
+ * Characters a value can hold and be written as it is: ASCII that needs no escaping (escapeText
+ * escapes & < > " ' and CR). Anything else goes through escapeText and, if not ASCII, becomes its
+ * UTF-8 bytes, one character a byte.
+ */
+const NEEDS_WORK = /[^\t\n\x20\x21\x23-\x25\x28-\x3b\x3d\x3f-\x7e]/;
+const NOT_ASCII = /[^\x00-\x7f]/;
 
-/** UTF-8 bytes appended to a buffer that doubles when full; only the bytes written are ever read. */
-class Utf8Writer {
-  #buffer: Buffer;
-  #length = 0;
-
-  constructor(capacity: number) {
-    // Not zero-filled: bytes() exposes only what was written.
-    this.#buffer = Buffer.allocUnsafe(capacity);
-  }
-
-  write(text: string): void {
-    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
-    if (this.#buffer.length - this.#length < 3 * text.length) {
-      const needed = this.#length + Buffer.byteLength(text, 'utf8');
-      if (needed > this.#buffer.length) {
-        const next = Buffer.allocUnsafe(Math.max(needed, 2 * this.#buffer.length));
-        this.#buffer.copy(next, 0, 0, this.#length);
-        this.#buffer = next;
-      }
-    }
-    this.#length += this.#buffer.write(text, this.#length, 'utf8');
-  }
-
-  bytes(): Buffer {
-    return this.#buffer.subarray(0, this.#length);
-  }
-}
-
-/** Bytes of the body when every value is ASCII: markup plus values, names counted twice. */
-function estimate(msg: OutboundMessage): number {
-  let bytes = HEAD.length + TAIL.length + 512;
-  for (const notification of msg.notifications) {
-    bytes += 192;
-    for (const { name, value } of notification.fields) bytes += 24 + 2 * name.length + (value === null ? 0 : value.length);
-  }
-  return bytes;
+/**
+ * A value escaped for element content, as UTF-8 bytes held one a character (a "binary" string).
+ * The whole body is built from such strings and ASCII markup, so it is one string of one-byte
+ * characters that Buffer.from(…, 'latin1') copies as it is: no UTF-8 encoder runs over the
+ * markup and the ASCII values, which are nearly all of a message.
+ */
+function textBytes(value: string): string {
+  if (!NEEDS_WORK.test(value)) return value;
+  const escaped = escapeText(value);
+  return NOT_ASCII.test(escaped) ? Buffer.from(escaped, 'utf8').toString('latin1') : escaped;
 }
 
 /**
@@ -101,24 +80,15 @@ function estimate(msg: OutboundMessage): number {
  */
 export function buildSoapRequest(msg: OutboundMessage, opts: ForwardBodyOptions): Buffer {
   const session = opts.forwardSessionId && msg.sessionId !== null
-    ? `<SessionId>${escapeText(msg.sessionId)}</SessionId>`
+    ? `<SessionId>${textBytes(msg.sessionId)}</SessionId>`
     : '<SessionId xsi:nil="true"/>';
-  const out = new Utf8Writer(estimate(msg));
-  out.write(HEAD
-    + `   <OrganizationId>${escapeText(msg.organizationId)}</OrganizationId>\n`
-    + `   <ActionId>${escapeText(msg.actionId)}</ActionId>\n`
+  let xml = HEAD
+    + `   <OrganizationId>${textBytes(msg.organizationId)}</OrganizationId>\n`
+    + `   <ActionId>${textBytes(msg.actionId)}</ActionId>\n`
     + `   ${session}\n`
-    + `   <EnterpriseUrl>${escapeText(msg.enterpriseUrl)}</EnterpriseUrl>\n`
-    + `   <PartnerUrl>${escapeText(msg.partnerUrl)}</PartnerUrl>\n`);
+    + `   <EnterpriseUrl>${textBytes(msg.enterpriseUrl)}</EnterpriseUrl>\n`
+    + `   <PartnerUrl>${textBytes(msg.partnerUrl)}</PartnerUrl>\n`;
   const checked = new Set<string>();
-  let chunk = '';
-  for (const notification of msg.notifications) {
-    chunk += notificationXml(notification, checked);
-    if (chunk.length >= CHUNK_CHARACTERS) {
-      out.write(chunk);
-      chunk = '';
-    }
-  }
-  out.write(chunk + TAIL);
-  return out.bytes();
+  for (const notification of msg.notifications) xml += notificationXml(notification, checked);
+  return Buffer.from(xml + TAIL, 'latin1');
 }

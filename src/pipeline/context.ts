@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouteConfig } from '../config/types.js';
 import type { Runtime } from '../runtime.js';
 import type { OutboundMessage } from '../soap/types.js';
+import type { MessageSummary } from './summary.js';
 
 export interface RequestContext {
   readonly requestId: string;
@@ -21,7 +22,10 @@ export interface RequestContext {
   body: Buffer | null;
   /** True once the body has been read to its end (a keep-alive connection can then be reused). */
   bodyConsumed: boolean;
+  /** The validated model, from the parse stage until the sanitized body is built. */
   message: OutboundMessage | null;
+  /** What is kept of the message after that (pipeline/summary.ts). */
+  summary: MessageSummary | null;
   forwardBody: Buffer | null;
   upstreamStatus: number | null;
   upstreamDurationMs: number | null;

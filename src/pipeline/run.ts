@@ -14,7 +14,10 @@ export async function runPipeline(ctx: RequestContext, stages: readonly Stage[],
   let error: GatewayError | null = null;
   try {
     for (const stage of stages) {
-      await stage.run(ctx);
+      // Most stages are synchronous: awaiting only what returns a promise saves a microtask
+      // turn per stage.
+      const pending = stage.run(ctx);
+      if (pending !== undefined) await pending;
     }
   } catch (err) {
     error = isGatewayError(err) ? err : new GatewayError('GW_ERR_INTERNAL', describeUnexpected(err));
@@ -52,6 +55,7 @@ export async function runPipeline(ctx: RequestContext, stages: readonly Stage[],
 
 export function decisionOf(ctx: RequestContext, error: GatewayError | null): RequestDecision {
   const msg = ctx.message;
+  const summary = ctx.summary;
   let outcome: RequestDecision['outcome'];
   let reason: ErrorCode | 'OK' | 'UPSTREAM_NACK';
   if (error) {
@@ -72,9 +76,9 @@ export function decisionOf(ctx: RequestContext, error: GatewayError | null): Req
     remoteAddress: ctx.remoteAddress,
     clientCertFingerprint: ctx.clientCertFingerprint,
     route: ctx.route?.path ?? null,
-    organizationId: msg?.organizationId ?? null,
-    actionId: msg?.actionId ?? null,
-    notificationCount: msg?.notifications.length ?? null,
+    organizationId: msg?.organizationId ?? summary?.organizationId ?? null,
+    actionId: msg?.actionId ?? summary?.actionId ?? null,
+    notificationCount: msg?.notifications.length ?? summary?.notificationCount ?? null,
     upstreamStatus: ctx.upstreamStatus,
     durationMs: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000,
     upstreamDurationMs: ctx.upstreamDurationMs === null ? null : Math.round(ctx.upstreamDurationMs * 1000) / 1000,

@@ -21,6 +21,7 @@ import type { OverloadGuard } from '../net/overload.js';
 import type { IdentityResult } from '../tls/client-identity.js';
 import { checkAnswerable, enterConnection } from './connection.js';
 import type { RequestContext } from './context.js';
+import { summarize } from './summary.js';
 
 export interface Stage {
   readonly name: string;
@@ -118,9 +119,14 @@ export function createStages(deps: StageDeps): readonly Stage[] {
     {
       name: 'sanitize',
       run(ctx) {
-        if (ctx.forwardBody) return; // already rebuilt in the worker thread
-        const route = ctx.route!;
-        ctx.forwardBody = buildForwardBody(ctx.message!, route.format, route.forwardSessionId);
+        const message = ctx.message!;
+        if (!ctx.forwardBody) {
+          // Unless already rebuilt in the worker thread.
+          const route = ctx.route!;
+          ctx.forwardBody = buildForwardBody(message, route.format, route.forwardSessionId);
+        }
+        ctx.summary = summarize(message);
+        ctx.message = null;
       },
     },
     {
