@@ -29,6 +29,32 @@ export interface UpstreamAnswer {
   readonly body: Buffer;
 }
 
+interface RequestTarget {
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly port: number | undefined;
+  readonly path: string;
+}
+
+/** Request options of each configured target, read once (what node:http derives from a URL on every request). */
+const requestTargets = new WeakMap<URL, RequestTarget>();
+
+function requestTarget(url: URL): RequestTarget {
+  let target = requestTargets.get(url);
+  if (target === undefined) {
+    // Targets carry no user information (config/schema-routes.ts refuses it).
+    target = Object.freeze({
+      protocol: url.protocol,
+      // An IPv6 literal is written in brackets in a URL, without them as a hostname.
+      hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+      port: url.port === '' ? undefined : Number(url.port),
+      path: url.pathname + url.search,
+    });
+    requestTargets.set(url, target);
+  }
+  return target;
+}
+
 export class UpstreamClient {
   readonly #http = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, scheduling: 'lifo' });
   readonly #https = new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, scheduling: 'lifo' });
@@ -63,7 +89,8 @@ export class UpstreamClient {
 
       const attempt = (fresh: boolean): void => {
         let answered = false;
-        const req = (isHttps ? https : http).request(target, {
+        const req = (isHttps ? https : http).request({
+          ...requestTarget(target),
           method: 'POST',
           headers,
           // The retry takes a new connection: another pooled one may be just as stale.

@@ -8,6 +8,9 @@ import { logSafe } from './logger.js';
 
 export function subscribeLogs(events: GatewayEvents, logger: Logger): void {
   events.on('request', (d) => {
+    const level = d.outcome === 'acked' ? 'info' : d.outcome === 'failed' ? 'error' : 'warn';
+    // Built only when written: at level warn, an acknowledged message costs no line.
+    if (!logger.isLevelEnabled(level)) return;
     const line = {
       event: 'request',
       requestId: d.requestId,

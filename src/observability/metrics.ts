@@ -136,15 +136,36 @@ export function createMetrics(events: GatewayEvents, opts: MetricsOptions): Gate
   const routeLabel = (route: string | null): string =>
     route !== null && opts.routes().some((r) => r.path === route) ? route : '';
 
+  // Label children bound once per label set: prom-client otherwise hashes the label object on
+  // every call. The sets are bounded: routes are configured, outcomes and reasons are enums.
+  const requestCounters = new Map<string, ReturnType<typeof requests.labels>>();
+  const durations = new Map<string, ReturnType<typeof requestDuration.labels>>();
+  const upstreamDurations = new Map<string, ReturnType<typeof upstreamDuration.labels>>();
   const onRequest = (d: RequestDecision): void => {
     const route = routeLabel(d.route);
-    requests.inc({
-      route,
-      outcome: OUTCOMES.has(d.outcome) ? d.outcome : OTHER,
-      reason: REASONS.has(d.reason) ? d.reason : OTHER,
-    });
-    requestDuration.observe({ route }, d.durationMs / 1000);
-    if (d.upstreamDurationMs !== null) upstreamDuration.observe({ route }, d.upstreamDurationMs / 1000);
+    const outcome = OUTCOMES.has(d.outcome) ? d.outcome : OTHER;
+    const reason = REASONS.has(d.reason) ? d.reason : OTHER;
+    const key = `${route}\n${outcome}\n${reason}`;
+    let counter = requestCounters.get(key);
+    if (counter === undefined) {
+      counter = requests.labels({ route, outcome, reason });
+      requestCounters.set(key, counter);
+    }
+    counter.inc();
+    let duration = durations.get(route);
+    if (duration === undefined) {
+      duration = requestDuration.labels({ route });
+      durations.set(route, duration);
+    }
+    duration.observe(d.durationMs / 1000);
+    if (d.upstreamDurationMs !== null) {
+      let upstreamChild = upstreamDurations.get(route);
+      if (upstreamChild === undefined) {
+        upstreamChild = upstreamDuration.labels({ route });
+        upstreamDurations.set(route, upstreamChild);
+      }
+      upstreamChild.observe(d.upstreamDurationMs / 1000);
+    }
   };
   const onRefused = (r: ConnectionRefused): void => {
     refused.inc({ reason: REFUSAL_REASONS.has(r.reason) ? r.reason : OTHER });

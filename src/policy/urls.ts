@@ -34,6 +34,30 @@ function denied(detail: string): GatewayError {
  * @example checkSalesforceUrl('https://acme.my.salesforce.com/services/Soap/c/61.0/00D5g000004XyZq', ['salesforce.com'])
  */
 export function checkSalesforceUrl(value: string, hostSuffixes: readonly string[]): void {
+  let accepted = acceptedUrls.get(hostSuffixes);
+  if (accepted?.has(value)) return;
+  checkUrl(value, hostSuffixes);
+  if (accepted === undefined) {
+    accepted = new Set();
+    acceptedUrls.set(hostSuffixes, accepted);
+  } else if (accepted.size >= MAX_REMEMBERED_URLS) {
+    accepted.clear();
+  }
+  // Copied: the value is a slice of the whole request body, which the set would otherwise keep.
+  accepted.add(Buffer.from(value, 'latin1').toString('latin1'));
+}
+
+/**
+ * URLs already accepted, per host list (one per configuration: a reload brings a new list, so a
+ * URL is checked again against it). An organization sends the same two URLs on every message,
+ * and the check parses each one: remembering the verdict saves that on nearly every request.
+ * Only accepted URLs are kept, and they are printable ASCII (RAW_URL), so latin1 copies them.
+ */
+const acceptedUrls = new WeakMap<readonly string[], Set<string>>();
+/** A few per organization and instance; cleared whole past this, so a flood of new URLs costs only checks. */
+const MAX_REMEMBERED_URLS = 1_024;
+
+function checkUrl(value: string, hostSuffixes: readonly string[]): void {
   if (value.length > MAX_URL_LENGTH) throw denied('URL too long');
   if (!RAW_URL.test(value)) throw denied('URL holds characters outside printable ASCII, a space or a backslash');
   const authority = RAW_AUTHORITY.exec(value)?.[1];

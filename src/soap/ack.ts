@@ -63,6 +63,26 @@ function childElements(element: XmlElement, ns: string, local: string): readonly
  * throws GW_ERR_UPSTREAM_BAD_RESPONSE for anything else, a Fault included.
  */
 export function readSoapAck(body: Buffer): boolean {
+  // An internal service answers with the same bytes every time: its verdict is remembered by
+  // the exact bytes (the parse is a pure function of them), which spares a parse per request.
+  for (const known of knownAnswers) {
+    if (known.bytes.equals(body)) return known.ack;
+  }
+  const ack = parseSoapAck(body);
+  if (body.length <= KNOWN_ANSWER_MAX_BYTES) {
+    if (knownAnswers.length >= KNOWN_ANSWERS) knownAnswers.shift();
+    // A copy: the answer's buffer may be a slice of a larger pooled one.
+    knownAnswers.push({ bytes: Buffer.from(body), ack });
+  }
+  return ack;
+}
+
+/** Answers remembered with their verdict: a few services, each with its Ack true and Ack false. */
+const KNOWN_ANSWERS = 8;
+const KNOWN_ANSWER_MAX_BYTES = 1_024;
+const knownAnswers: { readonly bytes: Buffer; readonly ack: boolean }[] = [];
+
+function parseSoapAck(body: Buffer): boolean {
   let root: XmlElement;
   try {
     root = parseXml(body, ACK_LIMITS);

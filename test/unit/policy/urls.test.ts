@@ -101,3 +101,28 @@ describe('checkSalesforceUrl denies everything else', () => {
     expect(deniedCode('https://10.0.0.1/', ['0.0.1'])).toBe('GW_ERR_URL_DENIED');
   });
 });
+
+describe('checkSalesforceUrl remembers accepted URLs per host list only', () => {
+  it('checks a remembered URL again against a new host list (a reload)', () => {
+    const url = 'https://remembered.my.salesforce.com/services/Soap/c/61.0';
+    const before = ['salesforce.com'];
+    expect(deniedCode(url, before)).toBeUndefined();
+    expect(deniedCode(url, before)).toBeUndefined();
+    expect(deniedCode(url, ['force.com'])).toBe('GW_ERR_URL_DENIED');
+  });
+
+  it('never remembers a refusal: a denied URL is denied every time', () => {
+    const hosts = ['salesforce.com'];
+    const url = 'https://evil.example.com/services/Soap/c/61.0';
+    for (let i = 0; i < 3; i++) expect(deniedCode(url, hosts)).toBe('GW_ERR_URL_DENIED');
+    expect(deniedCode('https://ok.salesforce.com/', hosts)).toBeUndefined();
+    expect(deniedCode(url, hosts)).toBe('GW_ERR_URL_DENIED');
+  });
+
+  it('keeps deciding correctly past the size of its memory', () => {
+    const hosts = ['salesforce.com'];
+    for (let i = 0; i < 2_100; i++) expect(deniedCode(`https://org${i}.my.salesforce.com/`, hosts)).toBeUndefined();
+    expect(deniedCode('https://org5.my.salesforce.com/', hosts)).toBeUndefined();
+    expect(deniedCode('https://org5.my.salesforce.com.evil.example/', hosts)).toBe('GW_ERR_URL_DENIED');
+  });
+});

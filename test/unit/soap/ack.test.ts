@@ -127,3 +127,34 @@ describe('readJsonAck', () => {
     });
   }
 });
+
+describe('readSoapAck remembers verdicts by the exact bytes only', () => {
+  it('gives the same verdict for a remembered answer, and still refuses a different one', () => {
+    const yes = soap(response('true'));
+    const no = soap(response('false'));
+    for (let i = 0; i < 3; i++) {
+      expect(readSoapAck(Buffer.from(yes))).toBe(true);
+      expect(readSoapAck(Buffer.from(no))).toBe(false);
+    }
+    // One byte away from a remembered answer: parsed, and refused.
+    const broken = Buffer.from(yes);
+    broken[broken.indexOf('true')] = 0x78; // 'xrue'
+    expect(codeOf(() => readSoapAck(broken))).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
+    expect(codeOf(() => readSoapAck(broken))).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
+  });
+
+  it('keeps deciding correctly when more answers than it remembers come in turn', () => {
+    const answers = Array.from({ length: 20 }, (_, i) => [soap(response(i % 2 === 0 ? 'true' : `0${' '.repeat(i)}`)), i % 2 === 0] as const);
+    for (let round = 0; round < 2; round++) {
+      for (const [body, ack] of answers) expect(readSoapAck(body)).toBe(ack);
+    }
+  });
+
+  it('does not let a remembered answer change when the caller reuses its buffer', () => {
+    const body = soap(response('true'));
+    expect(readSoapAck(body)).toBe(true);
+    body.fill(0x20);
+    expect(codeOf(() => readSoapAck(body))).toBe('GW_ERR_UPSTREAM_BAD_RESPONSE');
+    expect(readSoapAck(soap(response('true')))).toBe(true);
+  });
+});
