@@ -60,8 +60,7 @@ export function createStages(deps: StageDeps): readonly Stage[] {
         let cached = identityCache.get(socket);
         if (!cached || cached.generation !== ctx.runtime.generation) {
           // Asked on every connection, resumed sessions too; no certificate → denied.
-          const leaf = socket.getPeerX509Certificate?.();
-          cached = { generation: ctx.runtime.generation, result: ctx.runtime.identity.check(leaf) };
+          cached = { generation: ctx.runtime.generation, result: ctx.runtime.identity.check(socket.getPeerCertificate()) };
           identityCache.set(socket, cached);
         }
         ctx.clientCertFingerprint = cached.result.fingerprint256;
