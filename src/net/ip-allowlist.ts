@@ -11,9 +11,18 @@
 import type { BlockList } from 'node:net';
 import { parseCidr, toBlockList } from './cidr.js';
 
+/** Verdicts remembered per allowlist; past this many addresses the memory starts over. */
+const MAX_REMEMBERED = 4_096;
+
 export class IpAllowlist {
   readonly #list: BlockList;
   readonly size: number;
+  /**
+   * Verdicts by address as Node reports it. Salesforce connects from a few addresses, and the
+   * strict parse of the peer's address cost more than the match itself; a reload builds a new
+   * allowlist, so a verdict never outlives the entries it came from.
+   */
+  readonly #verdicts = new Map<string, boolean>();
 
   /** @param cidrs validated entries (`a.b.c.d/n`, `x::/n`); an invalid one throws. */
   constructor(cidrs: readonly string[]) {
@@ -24,6 +33,15 @@ export class IpAllowlist {
   /** True when the peer address (as Node reports it) is inside an entry. Unknown forms are denied. */
   allows(remoteAddress: string | undefined): boolean {
     if (remoteAddress === undefined) return false;
+    const known = this.#verdicts.get(remoteAddress);
+    if (known !== undefined) return known;
+    const verdict = this.#decide(remoteAddress);
+    if (this.#verdicts.size >= MAX_REMEMBERED) this.#verdicts.clear();
+    this.#verdicts.set(remoteAddress, verdict);
+    return verdict;
+  }
+
+  #decide(remoteAddress: string): boolean {
     try {
       const peer = parseCidr(remoteAddress);
       return this.#list.check(peer.address, peer.family);
