@@ -21,7 +21,7 @@ import type { OverloadGuard } from '../net/overload.js';
 import type { IdentityResult } from '../tls/client-identity.js';
 import { checkAnswerable, enterConnection } from './connection.js';
 import type { RequestContext } from './context.js';
-import { summarize } from './summary.js';
+import { messageSummary } from './summary.js';
 
 export interface Stage {
   readonly name: string;
@@ -124,7 +124,7 @@ export function createStages(deps: StageDeps): readonly Stage[] {
           const route = ctx.route!;
           ctx.forwardBody = buildForwardBody(message, route.format, route.forwardSessionId);
         }
-        ctx.summary = summarize(message);
+        ctx.summary = messageSummary(message);
         ctx.message = null;
       },
     },

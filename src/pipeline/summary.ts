@@ -21,7 +21,7 @@ function detached(id: string): string {
   return Buffer.from(id, 'latin1').toString('latin1');
 }
 
-export function summarize(message: OutboundMessage): MessageSummary {
+export function messageSummary(message: OutboundMessage): MessageSummary {
   return {
     organizationId: detached(message.organizationId),
     actionId: detached(message.actionId),

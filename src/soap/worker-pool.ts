@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ERRORS, GatewayError, type ErrorCode } from '../errors.js';
 import type { PrepareOptions, Prepared } from './prepare.js';
+import { transferable } from './transfer.js';
 import type { WorkerAnswer, WorkerRequest } from './worker.js';
 
 /** Bodies at least this large go to the worker; smaller ones cost less inline than the hop. */
@@ -62,7 +63,10 @@ export class PreparePool {
     return worker;
   }
 
-  /** Prepares `body` in the worker; rejects with the same GatewayError the inline path throws. */
+  /**
+   * Prepares `body` in the worker; rejects with the same GatewayError the inline path throws.
+   * `body` may be detached afterwards.
+   */
   prepare(body: Buffer, opts: PrepareOptions): Promise<Prepared> {
     if (this.#closed) return Promise.reject(new GatewayError('GW_ERR_SHUTTING_DOWN'));
     this.#worker ??= this.#spawn();
@@ -71,11 +75,12 @@ export class PreparePool {
     const id = this.#nextId++;
     return new Promise<Prepared>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      // A copy the worker owns: the request buffer may share a pooled ArrayBuffer.
-      const copy = new Uint8Array(body.byteLength);
-      copy.set(body);
-      const request: WorkerRequest = { id, body: copy, opts };
-      worker.postMessage(request, [copy.buffer]);
+      // Handed over without a copy when the body has an ArrayBuffer of its own (http/read-body.ts
+      // reads large bodies so): the caller must not use `body` again. Otherwise a copy the worker
+      // owns, since a small buffer may share Node's pool with other data.
+      const owned = transferable(body);
+      const request: WorkerRequest = { id, body: owned, opts };
+      worker.postMessage(request, [owned.buffer]);
     });
   }
 
@@ -86,3 +91,4 @@ export class PreparePool {
     if (worker) await worker.terminate();
   }
 }
+

@@ -5,7 +5,8 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post } from '../helpers/client.js';
+import { connectTls, exchangeRaw, post } from '../helpers/client.js';
+import { parseAnswers } from '../security/expect-rejected.js';
 import { DEFAULT_OVERLOAD_LIMITS } from '../../src/net/overload.js';
 import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
 
@@ -71,5 +72,27 @@ describe('large messages', () => {
     expect(small.body).toContain(`${code}:`);
     expect(h.upstream.received.length).toBe(before);
     expect((await post(h.port, h.salesforce, { body: contact1 })).status).toBe(200);
+  });
+});
+
+describe('a large body read into a buffer of its declared length', () => {
+  it('refuses a body that ends short of its Content-Length (400), forwards nothing, and takes the next message', async () => {
+    const before = h.upstream.received.length;
+    const body = Buffer.from(padded(1_000_000));
+    const socket = await connectTls(h.port, h.salesforce);
+    const head = `POST /outbound/contact HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const answer = exchangeRaw(socket, Buffer.concat([Buffer.from(head), body.subarray(0, 300_000)]), 3000);
+    socket.end();
+    const [first] = parseAnswers(await answer);
+    socket.destroy();
+    expect(first).toMatchObject({ status: 400 });
+    expect(first && 'body' in first ? first.body : '').toContain('GW_ERR_BODY_INCOMPLETE');
+    expect(h.upstream.received.length).toBe(before);
+    expect(h.logs.requests().at(-1)).toMatchObject({ reason: 'GW_ERR_BODY_INCOMPLETE', status: 400 });
+    const next = await post(h.port, h.salesforce, { body: body.toString() });
+    expect(next.status).toBe(200);
+    expect(h.upstream.received.length).toBe(before + 1);
+    // The forwarded copy is the whole message: the buffer it was read into was filled, not cut.
+    expect(h.upstream.received.at(-1)!.body.match(/<Notification>/g)).toHaveLength(100);
   });
 });
