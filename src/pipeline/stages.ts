@@ -18,7 +18,7 @@ import { buildForwardBody } from '../soap/prepare.js';
 import { OFFLOAD_MIN_BYTES, type PreparePool } from '../soap/worker-pool.js';
 import type { XmlLimits } from '../soap/types.js';
 import type { OverloadGuard } from '../net/overload.js';
-import type { IdentityResult } from '../tls/client-identity.js';
+import { readPeerLeaf, type IdentityResult } from '../tls/client-identity.js';
 import { checkAnswerable, enterConnection } from './connection.js';
 import type { RequestContext } from './context.js';
 import { messageSummary } from './summary.js';
@@ -60,7 +60,7 @@ export function createStages(deps: StageDeps): readonly Stage[] {
         let cached = identityCache.get(socket);
         if (!cached || cached.generation !== ctx.runtime.generation) {
           // Asked on every connection, resumed sessions too; no certificate → denied.
-          cached = { generation: ctx.runtime.generation, result: ctx.runtime.identity.check(socket.getPeerCertificate()) };
+          cached = { generation: ctx.runtime.generation, result: ctx.runtime.identity.check(readPeerLeaf(socket)) };
           identityCache.set(socket, cached);
         }
         ctx.clientCertFingerprint = cached.result.fingerprint256;

@@ -6,12 +6,14 @@
  * resumed TLS sessions included: a resumed session can report `authorized` with no peer
  * certificate, and then it is denied.
  *
- * It reads the peer's certificate with TLSSocket#getPeerCertificate, whose SHA-256 fingerprint
- * comes with it, rather than getPeerX509Certificate: building the X509Certificate cost about
- * 0.25 ms of CPU per new connection on Node 20 (bench/README.md "Where the time goes"). An
- * X509Certificate is built from the DER only when a subject has to be compared.
+ * The peer's certificate is read whichever way is cheaper on the running Node (readPeerLeaf):
+ * the first getPeerX509Certificate() on a connection cost 130–200 µs on Node 20 (OpenSSL 3.0)
+ * against 60–70 µs for getPeerCertificate(), and 28 µs against 73 µs on Node 24
+ * (bench/README.md "Where the time goes"). Both carry the DER and its SHA-256 fingerprint in the
+ * same form; an X509Certificate is built from the DER only when a subject has to be compared.
  */
 import { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import type { LoadedCertificate } from '../config/types.js';
 import { certificateSubject, normalizeSubject } from './cert-store.js';
 
@@ -19,7 +21,15 @@ export type IdentityResult =
   | { readonly ok: true; readonly fingerprint256: string; readonly matchedBy: 'pin' | 'subject' }
   | { readonly ok: false; readonly fingerprint256: string | null; readonly reason: string };
 
-/** The part of a peer certificate (tls.PeerCertificate) the check reads. */
+/** Node 24 and later build an X509Certificate of the peer cheaply; Node 20 does not. */
+const X509_IS_CHEAP = Number(process.versions.node.split('.')[0]) >= 24;
+
+/** The peer's leaf certificate, or null/undefined/an empty object when it sent none. */
+export function readPeerLeaf(socket: TLSSocket): PeerLeaf | null | undefined {
+  return X509_IS_CHEAP ? socket.getPeerX509Certificate() : socket.getPeerCertificate();
+}
+
+/** The part of a peer certificate (tls.PeerCertificate or an X509Certificate) the check reads. */
 export interface PeerLeaf {
   /** SHA-256 of the DER, as colon-separated upper-case hex (the form pins are kept in). */
   readonly fingerprint256?: string;
@@ -37,8 +47,8 @@ export class ClientIdentity {
   }
 
   /**
-   * Decides on the peer's leaf certificate, as TLSSocket#getPeerCertificate() gives it (an empty
-   * object or null when there is none); `now` decides whether a pin has expired.
+   * Decides on the peer's leaf certificate, as readPeerLeaf gives it; `now` decides whether a
+   * pin has expired.
    */
   check(leaf: PeerLeaf | null | undefined, now: Date = new Date()): IdentityResult {
     if (!leaf || !Buffer.isBuffer(leaf.raw) || leaf.raw.length === 0 || typeof leaf.fingerprint256 !== 'string') {
@@ -53,7 +63,7 @@ export class ClientIdentity {
       }
       return { ok: false, fingerprint256, reason: 'pinned certificate has expired' };
     }
-    if (this.#subjects.size > 0 && this.#subjects.has(certificateSubject(new X509Certificate(leaf.raw)))) {
+    if (this.#subjects.size > 0 && this.#subjects.has(certificateSubject(leaf instanceof X509Certificate ? leaf : new X509Certificate(leaf.raw)))) {
       return { ok: true, fingerprint256, matchedBy: 'subject' };
     }
     return { ok: false, fingerprint256, reason: 'certificate is neither pinned nor of an accepted subject' };

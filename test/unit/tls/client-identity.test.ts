@@ -34,3 +34,17 @@ describe('ClientIdentity.check', () => {
     }
   });
 });
+
+describe('ClientIdentity.check on an X509Certificate (what readPeerLeaf gives on Node 24)', () => {
+  let pki: Pki;
+  beforeAll(async () => { pki = await makePki(); });
+
+  it('decides the same as on the plain peer object', () => {
+    const pins = parseCertificates(Buffer.from(pki.client.certPem), 'pin');
+    const pinned = new ClientIdentity(pins, []);
+    expect(pinned.check(pki.client.x509)).toEqual(pinned.check(peerOf(pki.client.x509)));
+    expect(pinned.check(pki.client2.x509)).toEqual(pinned.check(peerOf(pki.client2.x509)));
+    const bySubject = new ClientIdentity([], [pki.client.subject]);
+    expect(bySubject.check(pki.client.x509)).toMatchObject({ ok: true, matchedBy: 'subject' });
+  });
+});
