@@ -145,26 +145,10 @@ export function createMetrics(events: GatewayEvents, opts: MetricsOptions): Gate
     const route = routeLabel(d.route);
     const outcome = OUTCOMES.has(d.outcome) ? d.outcome : OTHER;
     const reason = REASONS.has(d.reason) ? d.reason : OTHER;
-    const key = `${route}\n${outcome}\n${reason}`;
-    let counter = requestCounters.get(key);
-    if (counter === undefined) {
-      counter = requests.labels({ route, outcome, reason });
-      requestCounters.set(key, counter);
-    }
-    counter.inc();
-    let duration = durations.get(route);
-    if (duration === undefined) {
-      duration = requestDuration.labels({ route });
-      durations.set(route, duration);
-    }
-    duration.observe(d.durationMs / 1000);
+    bound(requestCounters, `${route}\n${outcome}\n${reason}`, () => requests.labels({ route, outcome, reason })).inc();
+    bound(durations, route, () => requestDuration.labels({ route })).observe(d.durationMs / 1000);
     if (d.upstreamDurationMs !== null) {
-      let upstreamChild = upstreamDurations.get(route);
-      if (upstreamChild === undefined) {
-        upstreamChild = upstreamDuration.labels({ route });
-        upstreamDurations.set(route, upstreamChild);
-      }
-      upstreamChild.observe(d.upstreamDurationMs / 1000);
+      bound(upstreamDurations, route, () => upstreamDuration.labels({ route })).observe(d.upstreamDurationMs / 1000);
     }
   };
   const onRefused = (r: ConnectionRefused): void => {
@@ -205,4 +189,14 @@ export function createMetrics(events: GatewayEvents, opts: MetricsOptions): Gate
       registry.clear();
     },
   };
+}
+
+/** The value remembered under `key`, made on first use. */
+function bound<V>(children: Map<string, V>, key: string, make: () => V): V {
+  let child = children.get(key);
+  if (child === undefined) {
+    child = make();
+    children.set(key, child);
+  }
+  return child;
 }
