@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTls, exchangeRaw, post } from '../helpers/client.js';
 import { parseAnswers } from '../security/expect-rejected.js';
 import { DEFAULT_OVERLOAD_LIMITS } from '../../src/net/overload.js';
+import { DEFAULT_XML_LIMITS } from '../../src/soap/parser.js';
+import { prepareMessage } from '../../src/soap/prepare.js';
 import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
 
 let h: Harness;
@@ -29,8 +31,9 @@ function padded(bytes: number, filler = 'x'): string {
 
 describe('large messages', () => {
   it('forwards a 4.5 MB message with the same meaning and keeps the event loop turning', async () => {
-    const body = padded(4_500_000, 'a&amp;b ');
-    expect(Buffer.byteLength(body)).toBeGreaterThan(4_000_000);
+    // Encoded before the measurement: the client runs on the gateway's thread (see below).
+    const body = Buffer.from(padded(4_500_000, 'a&amp;b '));
+    expect(body.length).toBeGreaterThan(4_000_000);
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
     const answer = await post(h.port, h.salesforce, { body });
@@ -41,10 +44,17 @@ describe('large messages', () => {
     expect(forwarded.match(/<Notification>/g)).toHaveLength(100);
     expect(forwarded).toContain('a&amp;b a&amp;b ');
     expect(forwarded).toContain('<SessionId xsi:nil="true"/>');
-    // The gateway runs in this process: its event loop is the test's. Without the worker this
-    // pause is the whole parse (hundreds of milliseconds on this machine).
-    console.log(`worst event-loop pause while a 4.5 MB message was handled: ${(delay.max / 1e6).toFixed(1)} ms`);
-    expect(delay.max / 1e6).toBeLessThan(150);
+    // The gateway runs in this process: its event loop is the test's, and so is the client's and
+    // the internal service's work on 4.5 MB. Without the worker the pause would hold the whole
+    // parse, which is timed here on this thread, under the same load as the exchange above (a
+    // fixed bound failed on a busy CI machine when everything ran slower).
+    const started = performance.now();
+    prepareMessage(body, { format: 'soap', forwardSessionId: false, limits: DEFAULT_XML_LIMITS });
+    const inlineMs = performance.now() - started;
+    const pauseMs = delay.max / 1e6;
+    console.log(`worst event-loop pause while a 4.5 MB message was handled: ${pauseMs.toFixed(1)} ms (the parse alone, inline: ${inlineMs.toFixed(1)} ms)`);
+    // At most half of it: the parse on this thread would be a pause of all of it.
+    expect(pauseMs).toBeLessThan(Math.max(150, inlineMs / 2));
     expect(h.logs.requests().at(-1)).toMatchObject({ reason: 'OK', notificationCount: 100 });
   });
 
