@@ -18,10 +18,10 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors.js';
 import { post } from '../helpers/client.js';
-import { fixture, type Harness } from '../helpers/gateway.js';
+import type { Harness } from '../helpers/gateway.js';
 import { fakeUpstream, SOAP_ACK, type FakeUpstream, type UpstreamBehaviour } from '../helpers/upstream.js';
-import { makePki, type Pki } from '../helpers/pki.js';
-import { expectRejected, expectValidAccepted, useValidMessage, viaPost, type CheckOptions, startGateway } from '../security/expect-rejected.js';
+import type { Pki } from '../helpers/pki.js';
+import { expectRejected, expectValidAccepted, attackSuite, viaPost, type CheckOptions, startGateway } from '../security/expect-rejected.js';
 
 const ROUTE_TIMEOUT_MS = 600;
 
@@ -49,9 +49,7 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  pki = await makePki();
-  body = await fixture('contact-1.xml');
-  useValidMessage(body);
+  ({ pki, body } = await attackSuite());
   canary = await fakeUpstream();
   closedPort = await freePort();
   racing = net.createServer((socket) => {

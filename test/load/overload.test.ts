@@ -14,9 +14,9 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OverloadLimits } from '../../src/net/overload.js';
-import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
-import { makePki, type Pki } from '../helpers/pki.js';
-import { expectRejected, expectValidAccepted, parsedLines, useValidMessage, viaPost } from '../security/expect-rejected.js';
+import { startHarness, type Harness } from '../helpers/gateway.js';
+import type { Pki } from '../helpers/pki.js';
+import { expectRejected, expectValidAccepted, parsedLines, attackSuite, viaPost } from '../security/expect-rejected.js';
 import { addresses, flood, largeMessage, MIB, tally } from './flood.js';
 
 /** One judging window of the guard (net/overload.ts WINDOW_MS), plus a margin. */
@@ -26,9 +26,7 @@ const RELAXED: OverloadLimits = { maxEventLoopDelayMs: 60_000, maxHeapFraction: 
 let pki: Pki;
 let body: string;
 beforeAll(async () => {
-  pki = await makePki();
-  body = await fixture('contact-1.xml');
-  useValidMessage(body);
+  ({ pki, body } = await attackSuite());
 });
 afterAll(() => pki.cleanup());
 

@@ -16,8 +16,8 @@ import { expect } from 'vitest';
 import type { ErrorCode } from '../../src/errors.js';
 import type { ConnectionRefusalReason } from '../../src/observability/events.js';
 import { connectTls, exchangeRaw, post, tcpProbe, type ClientIdentity, type PostOptions } from '../helpers/client.js';
-import { startHarness, type ConfigOverride, type Harness } from '../helpers/gateway.js';
-import type { Pki } from '../helpers/pki.js';
+import { fixture, startHarness, type ConfigOverride, type Harness } from '../helpers/gateway.js';
+import { makePki, type Pki } from '../helpers/pki.js';
 
 /**
  * Overload limits for suites that test something else. A loaded test machine (two cores, two
@@ -70,6 +70,17 @@ let validBody = '';
 export function useValidMessage(body: string): void {
   validBody = body;
 }
+/**
+ * The set-up every attack suite starts with: certificates made for it, and Salesforce's
+ * 1-notification sample as the message for the follow-up check.
+ */
+export async function attackSuite(): Promise<{ pki: Pki; body: string }> {
+  const pki = await makePki();
+  const body = await fixture('contact-1.xml');
+  useValidMessage(body);
+  return { pki, body };
+}
+
 export function validMessage(): string {
   if (validBody === '') throw new Error('expect-rejected: call useValidMessage() in beforeAll');
   return validBody;

@@ -20,11 +20,11 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTls, exchangeRaw, tcpProbe } from '../helpers/client.js';
-import { fixture, type Harness } from '../helpers/gateway.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import type { Harness } from '../helpers/gateway.js';
+import type { Pki } from '../helpers/pki.js';
 import { addresses, flood, largeMessage, tally } from '../load/flood.js';
 import {
-  closedAfter, expectRejected, expectValidAccepted, faultCode, parseAnswers, parsedLines, useValidMessage, validMessage, viaRaw,
+  closedAfter, expectRejected, expectValidAccepted, faultCode, parseAnswers, parsedLines, attackSuite, validMessage, viaRaw,
   type Outcome, startGateway } from './expect-rejected.js';
 
 const LIMITS = { maxBodyBytes: 65_536, handshakeTimeoutMs: 1000, headersTimeoutMs: 1000, requestTimeoutMs: 2000, keepAliveTimeoutMs: 1000 };
@@ -34,10 +34,8 @@ let h: Harness;
 let body: string;
 let length: number;
 beforeAll(async () => {
-  pki = await makePki();
-  body = await fixture('contact-1.xml');
+  ({ pki, body } = await attackSuite());
   length = Buffer.byteLength(body);
-  useValidMessage(body);
   h = await startGateway((raw) => { Object.assign(raw.limits as object, LIMITS); }, { pki });
 });
 afterAll(async () => {

@@ -19,17 +19,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFromObject } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { post } from '../helpers/client.js';
-import { baseConfig, fixture, type Harness } from '../helpers/gateway.js';
+import { baseConfig, type Harness } from '../helpers/gateway.js';
 import { fakeUpstream, type FakeUpstream } from '../helpers/upstream.js';
-import { makePki, type Pki } from '../helpers/pki.js';
-import { closedAfter, expectRejected, expectValidAccepted, useValidMessage, viaPost, viaTcp, type Outcome, startGateway } from './expect-rejected.js';
+import type { Pki } from '../helpers/pki.js';
+import { closedAfter, expectRejected, expectValidAccepted, attackSuite, viaPost, viaTcp, type Outcome, startGateway } from './expect-rejected.js';
 
 let pki: Pki;
 let body: string;
 beforeAll(async () => {
-  pki = await makePki();
-  body = await fixture('contact-1.xml');
-  useValidMessage(body);
+  ({ pki, body } = await attackSuite());
 });
 afterAll(() => pki.cleanup());
 

@@ -15,20 +15,18 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTls, exchangeRaw, post } from '../helpers/client.js';
 import { fixture, type Harness } from '../helpers/gateway.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import type { Pki } from '../helpers/pki.js';
 import { addresses, flood, tally } from '../load/flood.js';
 import { BODY_MARKER, DEFAULT_FIELDS, envelope, notification } from './envelopes.js';
 import {
-  closedAfter, expectRejected, expectValidAccepted, faultCode, parseAnswers, parsedLines, SECRET_SESSION, useValidMessage,
+  closedAfter, expectRejected, expectValidAccepted, faultCode, parseAnswers, parsedLines, SECRET_SESSION, attackSuite,
   viaPost, viaRaw, viaTcp, startGateway } from './expect-rejected.js';
 
 let pki: Pki;
 let h: Harness;
 let body: string;
 beforeAll(async () => {
-  pki = await makePki();
-  body = await fixture('contact-1.xml');
-  useValidMessage(body);
+  ({ pki, body } = await attackSuite());
   h = await startGateway((raw) => {
     raw.allowlist = { cidrs: ['127.0.0.1/32', '127.0.0.2/32', '127.0.60.0/24'] };
     Object.assign(raw.limits as object, { maxBodyBytes: 256 * 1024, handshakeTimeoutMs: 1000, headersTimeoutMs: 1000, requestTimeoutMs: 3000 });

@@ -19,9 +19,9 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTls, exchangeRaw } from '../helpers/client.js';
-import { fixture, type Harness } from '../helpers/gateway.js';
-import { makePki, type CertFiles, type Pki } from '../helpers/pki.js';
-import { closedAfter, expectRejected, expectValidAccepted, parseAnswers, useValidMessage, viaPost, type Outcome, startGateway } from './expect-rejected.js';
+import type { Harness } from '../helpers/gateway.js';
+import type { CertFiles, Pki } from '../helpers/pki.js';
+import { closedAfter, expectRejected, expectValidAccepted, parseAnswers, attackSuite, viaPost, type Outcome, startGateway } from './expect-rejected.js';
 
 const HANDSHAKE_TIMEOUT_MS = 1000;
 
@@ -32,9 +32,7 @@ const idOf = (c: CertFiles): { cert: string; key: string; ca: string } => ({ cer
 const request = (): string => `POST /outbound/contact HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
 beforeAll(async () => {
-  pki = await makePki();
-  body = await fixture('contact-1.xml');
-  useValidMessage(body);
+  ({ pki, body } = await attackSuite());
   h = await startGateway((raw) => {
     (raw.tls as Record<string, unknown>).clientCertificates = [pki.client.certPath, pki.ecdsaClient.certPath];
     (raw.limits as Record<string, unknown>).handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS;
