@@ -12,7 +12,7 @@
 import { NS_OUTBOUND, NS_SOAP11, NS_SOBJECT, NS_XSD, NS_XSI } from '../constants.js';
 import { GatewayError } from '../errors.js';
 import { SOBJECT_NAME } from '../soap/envelope.js';
-import type { Notification, OutboundMessage } from '../soap/types.js';
+import type { Notification, NotificationHead, OutboundMessage } from '../soap/types.js';
 import { escapeText } from '../soap/xml-escape.js';
 
 export interface ForwardBodyOptions {
@@ -24,32 +24,50 @@ const HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
   + `<soapenv:Envelope xmlns:soapenv="${NS_SOAP11}" xmlns:xsd="${NS_XSD}" xmlns:xsi="${NS_XSI}">\n`
   + ' <soapenv:Body>\n'
   + `  <notifications xmlns="${NS_OUTBOUND}">\n`;
-const TAIL = '  </notifications>\n'
+const SOBJECT_NS = ` xmlns:sf="${NS_SOBJECT}"`;
+
+/**
+ * The parts of the body around the field values, shared with forward/canonical-body.ts, which
+ * writes the same bytes from a message read the fast way.
+ */
+export const SOAP_TAIL = '  </notifications>\n'
   + ' </soapenv:Body>\n'
   + '</soapenv:Envelope>\n';
-const SOBJECT_NS = ` xmlns:sf="${NS_SOBJECT}"`;
+export const SOAP_NOTIFICATION_END = '    </sObject>\n   </Notification>\n';
+/** A field is FIELD_START name FIELD_NIL, or FIELD_START name '>' value FIELD_CLOSE name FIELD_END. */
+export const SOAP_FIELD_START = '     <sf:';
+export const SOAP_FIELD_NIL = ' xsi:nil="true"/>\n';
+export const SOAP_FIELD_CLOSE = '</sf:';
+export const SOAP_FIELD_END = '>\n';
 
 /**
  * Names become element names unescaped, so one that is not an API name is a bug upstream.
  * `checked` holds the names already checked for this body: a message repeats a few dozen.
  */
-function apiName(name: string, checked: Set<string>): string {
+export function apiName(name: string, checked: Set<string>): string {
   if (checked.has(name)) return name;
   if (!SOBJECT_NAME.test(name)) throw new GatewayError('GW_ERR_INTERNAL', 'model holds an invalid sObject or field name');
   checked.add(name);
   return name;
 }
 
-function notificationXml(notification: Notification, checked: Set<string>): string {
+/** A notification up to its first field; the whole of it when it has none. */
+export function soapNotificationStart(notification: NotificationHead, empty: boolean, checked: Set<string>): string {
   const type = notification.type === null ? '' : ` xsi:type="sf:${apiName(notification.type, checked)}"`;
-  let xml = `   <Notification>\n    <Id>${textBytes(notification.id)}</Id>\n    <sObject${type}${SOBJECT_NS}`;
-  if (notification.fields.length === 0) return `${xml}/>\n   </Notification>\n`;
-  xml += '>\n';
+  const xml = `   <Notification>\n    <Id>${textBytes(notification.id)}</Id>\n    <sObject${type}${SOBJECT_NS}`;
+  return empty ? `${xml}/>\n   </Notification>\n` : `${xml}>\n`;
+}
+
+function notificationXml(notification: Notification, checked: Set<string>): string {
+  if (notification.fields.length === 0) return soapNotificationStart(notification, true, checked);
+  let xml = soapNotificationStart(notification, false, checked);
   for (const { name, value } of notification.fields) {
     const tag = apiName(name, checked);
-    xml += value === null ? `     <sf:${tag} xsi:nil="true"/>\n` : `     <sf:${tag}>${textBytes(value)}</sf:${tag}>\n`;
+    xml += value === null
+      ? SOAP_FIELD_START + tag + SOAP_FIELD_NIL
+      : `${SOAP_FIELD_START}${tag}>${textBytes(value)}${SOAP_FIELD_CLOSE}${tag}${SOAP_FIELD_END}`;
   }
-  return `${xml}    </sObject>\n   </Notification>\n`;
+  return xml + SOAP_NOTIFICATION_END;
 }
 
 /**
@@ -72,23 +90,33 @@ function textBytes(value: string): string {
   return NOT_ASCII.test(escaped) ? Buffer.from(escaped, 'utf8').toString('latin1') : escaped;
 }
 
+/** What the envelope says before the notifications. */
+export type EnvelopeHead = Omit<OutboundMessage, 'notifications'>;
+
 /**
- * Builds the notifications envelope for `msg`, as UTF-8. SessionId is `xsi:nil` unless the route
- * forwards it and Salesforce sent one.
- *
- * @example buildSoapRequest(msg, { forwardSessionId: false }).toString() // '<?xml …?>\n<soapenv:Envelope …'
+ * The envelope up to the first Notification, as UTF-8 bytes held one a character. SessionId is
+ * `xsi:nil` unless the route forwards it and Salesforce sent one.
  */
-export function buildSoapRequest(msg: OutboundMessage, opts: ForwardBodyOptions): Buffer {
+export function soapHead(msg: EnvelopeHead, opts: ForwardBodyOptions): string {
   const session = opts.forwardSessionId && msg.sessionId !== null
     ? `<SessionId>${textBytes(msg.sessionId)}</SessionId>`
     : '<SessionId xsi:nil="true"/>';
-  let xml = HEAD
+  return HEAD
     + `   <OrganizationId>${textBytes(msg.organizationId)}</OrganizationId>\n`
     + `   <ActionId>${textBytes(msg.actionId)}</ActionId>\n`
     + `   ${session}\n`
     + `   <EnterpriseUrl>${textBytes(msg.enterpriseUrl)}</EnterpriseUrl>\n`
     + `   <PartnerUrl>${textBytes(msg.partnerUrl)}</PartnerUrl>\n`;
+}
+
+/**
+ * Builds the notifications envelope for `msg`, as UTF-8.
+ *
+ * @example buildSoapRequest(msg, { forwardSessionId: false }).toString() // '<?xml …?>\n<soapenv:Envelope …'
+ */
+export function buildSoapRequest(msg: OutboundMessage, opts: ForwardBodyOptions): Buffer {
+  let xml = soapHead(msg, opts);
   const checked = new Set<string>();
   for (const notification of msg.notifications) xml += notificationXml(notification, checked);
-  return Buffer.from(xml + TAIL, 'latin1');
+  return Buffer.from(xml + SOAP_TAIL, 'latin1');
 }

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouteConfig } from '../config/types.js';
 import type { Runtime } from '../runtime.js';
-import type { OutboundMessage } from '../soap/types.js';
+import type { MessageHead } from '../soap/types.js';
 import type { MessageSummary } from './summary.js';
 
 export interface RequestContext {
@@ -22,8 +22,8 @@ export interface RequestContext {
   body: Buffer | null;
   /** True once the body has been read to its end (a keep-alive connection can then be reused). */
   bodyConsumed: boolean;
-  /** The validated model, from the parse stage until the sanitized body is built. */
-  message: OutboundMessage | null;
+  /** The validated message's head, from the parse stage to the sanitize stage. */
+  message: MessageHead | null;
   /** What is kept of the message after that (pipeline/summary.ts). */
   summary: MessageSummary | null;
   forwardBody: Buffer | null;

@@ -1,8 +1,8 @@
 /**
  * The request pipeline: a readonly, ordered list of named stages (httpxy's passes). A stage halts
  * the request by throwing a GatewayError; pipeline/run.ts turns that into the answer. The order is
- * the contract: client identity → head → method → route → media type → encoding → body → parse →
- * envelope → policy → sanitize → forward → Ack.
+ * the contract: client identity → head → method → route → media type → encoding → body → parse
+ * (validate the envelope, rebuild the sanitized body from it) → policy → summarize → forward → Ack.
  */
 import type { TLSSocket } from 'node:tls';
 import { CONTENT_TYPE_JSON, CONTENT_TYPE_XML } from '../constants.js';
@@ -12,9 +12,7 @@ import type { UpstreamClient } from '../forward/upstream.js';
 import { checkContentEncoding, checkHead, checkMediaType, checkMethod } from '../http/limits.js';
 import { readBody } from '../http/read-body.js';
 import { checkMessagePolicy } from '../policy/message.js';
-import { readOutboundMessage } from '../soap/envelope.js';
-import { parseXml } from '../soap/parser.js';
-import { buildForwardBody } from '../soap/prepare.js';
+import { prepareMessage } from '../soap/prepare.js';
 import { OFFLOAD_MIN_BYTES, type PreparePool } from '../soap/worker-pool.js';
 import type { XmlLimits } from '../soap/types.js';
 import type { OverloadGuard } from '../net/overload.js';
@@ -92,21 +90,18 @@ export function createStages(deps: StageDeps): readonly Stage[] {
       },
     },
     {
+      // Parse, validate and rebuild: the sanitized body is written here, from the validated
+      // message only (soap/prepare.ts), and goes on only if policy lets the message through.
       name: 'parse',
       async run(ctx) {
         const body = ctx.body as Buffer;
-        ctx.body = null; // the raw bytes are never used again: only the validated model goes on
-        if (body.length >= OFFLOAD_MIN_BYTES) {
-          // Large: parsed, validated and rebuilt in the worker thread, off the event loop.
-          const route = ctx.route!;
-          const prepared = await deps.preparePool.prepare(body, {
-            format: route.format, forwardSessionId: route.forwardSessionId, limits: deps.xmlLimits,
-          });
-          ctx.message = prepared.message;
-          ctx.forwardBody = prepared.forwardBody;
-          return;
-        }
-        ctx.message = readOutboundMessage(parseXml(body, deps.xmlLimits));
+        ctx.body = null; // the raw bytes are never used again: only the validated message goes on
+        const route = ctx.route!;
+        const opts = { format: route.format, forwardSessionId: route.forwardSessionId, limits: deps.xmlLimits };
+        // Large: in the worker thread, off the event loop.
+        const prepared = body.length >= OFFLOAD_MIN_BYTES ? await deps.preparePool.prepare(body, opts) : prepareMessage(body, opts);
+        ctx.message = prepared.message;
+        ctx.forwardBody = prepared.forwardBody;
       },
     },
     {
@@ -116,15 +111,10 @@ export function createStages(deps: StageDeps): readonly Stage[] {
       },
     },
     {
-      name: 'sanitize',
+      // What the request keeps of its message while it waits on the internal service.
+      name: 'summarize',
       run(ctx) {
-        const message = ctx.message!;
-        if (!ctx.forwardBody) {
-          // Unless already rebuilt in the worker thread.
-          const route = ctx.route!;
-          ctx.forwardBody = buildForwardBody(message, route.format, route.forwardSessionId);
-        }
-        ctx.summary = messageSummary(message);
+        ctx.summary = messageSummary(ctx.message!);
         ctx.message = null;
       },
     },

@@ -5,7 +5,7 @@
  * scavenge while 16 or more requests wait (it was about a fifth of the CPU time of a
  * 100-notification message, bench/README.md "Where the time goes").
  */
-import type { OutboundMessage } from '../soap/types.js';
+import type { MessageHead } from '../soap/types.js';
 
 export interface MessageSummary {
   readonly organizationId: string;
@@ -21,7 +21,7 @@ function detached(id: string): string {
   return Buffer.from(id, 'latin1').toString('latin1');
 }
 
-export function messageSummary(message: OutboundMessage): MessageSummary {
+export function messageSummary(message: MessageHead): MessageSummary {
   return {
     organizationId: detached(message.organizationId),
     actionId: detached(message.actionId),

@@ -5,10 +5,10 @@
  */
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
-import type { OutboundMessage } from '../soap/types.js';
+import type { MessageHead } from '../soap/types.js';
 import { checkSalesforceUrl } from './urls.js';
 
-export function checkMessagePolicy(msg: OutboundMessage, route: RouteConfig, config: GatewayConfig): void {
+export function checkMessagePolicy(msg: MessageHead, route: RouteConfig, config: GatewayConfig): void {
   // Both sides are in 18-character form: envelope.ts converts, config load converts.
   if (!config.organizations.has(msg.organizationId)) throw new GatewayError('GW_ERR_ORG_DENIED');
   if (route.actionIds.size > 0 && !route.actionIds.has(msg.actionId)) throw new GatewayError('GW_ERR_ACTION_DENIED');

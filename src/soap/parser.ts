@@ -43,7 +43,8 @@ export function parseXml(body: Buffer, limits: XmlLimits): XmlElement {
   return scanXml(body, limits);
 }
 
-function checkLimits(limits: XmlLimits): void {
+/** Throws a RangeError unless every limit is a positive integer and maxDepth is supported. */
+export function checkLimits(limits: XmlLimits): void {
   for (const value of Object.values(limits)) {
     if (!Number.isSafeInteger(value) || value < 1) throw new RangeError('XML limits must be positive integers');
   }

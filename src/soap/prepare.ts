@@ -2,13 +2,20 @@
  * Parse → validate → rebuild, as one function of the body bytes: the part of the pipeline that
  * costs CPU in proportion to the message. Used inline for ordinary messages and inside the
  * worker thread (soap/worker.ts) for large ones, so both paths run exactly the same code.
+ *
+ * A body of the shape Salesforce writes is read the fast way (soap/canonical.ts, no element
+ * tree, values copied as bytes into the rebuilt body); any other goes the general way (the
+ * scanner, the envelope reader and the model's builders), which also gives every rejection its
+ * code. Both give the same head and the same bytes for what the fast way accepts.
  */
+import { buildCanonicalBody } from '../forward/canonical-body.js';
 import { buildJsonRequest } from '../forward/json-body.js';
 import { buildSoapRequest } from '../forward/soap-body.js';
 import type { RouteFormat } from '../config/types.js';
+import { readCanonical } from './canonical.js';
 import { readOutboundMessage } from './envelope.js';
-import { parseXml } from './parser.js';
-import type { OutboundMessage, XmlLimits } from './types.js';
+import { checkLimits, parseXml } from './parser.js';
+import type { MessageHead, OutboundMessage, XmlLimits } from './types.js';
 
 export interface PrepareOptions {
   readonly format: RouteFormat;
@@ -17,15 +24,21 @@ export interface PrepareOptions {
 }
 
 export interface Prepared {
-  readonly message: OutboundMessage;
-  /** The sanitized body for the route's format, rebuilt from the validated model. */
+  /** What policy and the logs need; the SessionId and the field values are only in forwardBody. */
+  readonly message: MessageHead;
+  /** The sanitized body for the route's format, rebuilt from the validated message. */
   readonly forwardBody: Buffer;
 }
 
 /** Throws a GatewayError (GW_ERR_XML_*, GW_ERR_SOAP_*, GW_ERR_ID_INVALID, …) for a bad message. */
 export function prepareMessage(body: Buffer, opts: PrepareOptions): Prepared {
+  checkLimits(opts.limits);
+  const canonical = readCanonical(body, opts.limits);
+  if (canonical !== undefined) {
+    return { message: headOf(canonical), forwardBody: buildCanonicalBody(canonical, opts.format, opts.forwardSessionId) };
+  }
   const message = readOutboundMessage(parseXml(body, opts.limits));
-  return { message, forwardBody: buildForwardBody(message, opts.format, opts.forwardSessionId) };
+  return { message: headOf(message), forwardBody: buildForwardBody(message, opts.format, opts.forwardSessionId) };
 }
 
 /** The sanitized body for a route: a clean SOAP envelope or the JSON document, as bytes. */
@@ -37,17 +50,15 @@ export function buildForwardBody(message: OutboundMessage, format: RouteFormat, 
 }
 
 /**
- * What crosses back from the worker: the model without its field values (policy needs ids,
- * types and URLs; the values are already in the rebuilt body), so the main thread never
- * deserializes megabytes of strings.
+ * The head of a message, with nothing else: no SessionId, no field values, and none of the
+ * reader's tables, so that what the request keeps (and what the worker sends back) is small.
  */
-export function summarize(message: OutboundMessage): OutboundMessage {
+export function headOf(message: MessageHead): MessageHead {
   return {
     organizationId: message.organizationId,
     actionId: message.actionId,
-    sessionId: null,
     enterpriseUrl: message.enterpriseUrl,
     partnerUrl: message.partnerUrl,
-    notifications: message.notifications.map((n) => ({ id: n.id, type: n.type, fields: [] })),
+    notifications: message.notifications.map((n) => ({ id: n.id, type: n.type })),
   };
 }

@@ -27,23 +27,35 @@ export interface SObjectField {
   readonly value: string | null;
 }
 
-export interface Notification {
+/** What policy and the logs read of a notification. */
+export interface NotificationHead {
   /** 18-character notification id (`04l…`); a 15-character one is converted. */
   readonly id: string;
   /** sObject type local name from `xsi:type` (e.g. `Contact`, `Invoice__c`); null only for an empty sObject without a type. */
   readonly type: string | null;
+}
+
+export interface Notification extends NotificationHead {
   /** Fields in document order. Empty for a record deleted before delivery. */
   readonly fields: readonly SObjectField[];
 }
 
-/** The validated model of a `notifications()` call: the only thing forwarded is rebuilt from it. */
-export interface OutboundMessage {
+/**
+ * What policy and the logs read of a validated message: everything but the SessionId and the
+ * field values, which only the rebuilt body carries on.
+ */
+export interface MessageHead {
   readonly organizationId: string;
   readonly actionId: string;
-  /** A live API session: a credential. Forwarded only when a route opts in; never logged. */
-  readonly sessionId: string | null;
   readonly enterpriseUrl: string;
   readonly partnerUrl: string;
+  readonly notifications: readonly NotificationHead[];
+}
+
+/** The validated model of a `notifications()` call: the only thing forwarded is rebuilt from it. */
+export interface OutboundMessage extends MessageHead {
+  /** A live API session: a credential. Forwarded only when a route opts in; never logged. */
+  readonly sessionId: string | null;
   readonly notifications: readonly Notification[];
 }
 

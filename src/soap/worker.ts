@@ -6,7 +6,8 @@
 import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { isGatewayError } from '../errors.js';
-import { prepareMessage, summarize, type PrepareOptions } from './prepare.js';
+import type { MessageHead } from './types.js';
+import { prepareMessage, type PrepareOptions } from './prepare.js';
 import { transferable } from './transfer.js';
 
 export interface WorkerRequest {
@@ -16,7 +17,7 @@ export interface WorkerRequest {
 }
 
 export type WorkerAnswer =
-  | { readonly id: number; readonly ok: true; readonly message: ReturnType<typeof summarize>; readonly forwardBody: Uint8Array }
+  | { readonly id: number; readonly ok: true; readonly message: MessageHead; readonly forwardBody: Uint8Array }
   | { readonly id: number; readonly ok: false; readonly code: string; readonly detail: string | undefined };
 
 /**
@@ -45,7 +46,7 @@ parentPort?.on('message', (req: WorkerRequest) => {
     // Transferred, not copied back: as it is when it has an ArrayBuffer of its own (a large
     // body does), else a copy that has.
     const out = transferable(prepared.forwardBody);
-    answer = { id: req.id, ok: true, message: summarize(prepared.message), forwardBody: out };
+    answer = { id: req.id, ok: true, message: prepared.message, forwardBody: out };
     parentPort!.postMessage(answer, [out.buffer]);
     return;
   } catch (err) {

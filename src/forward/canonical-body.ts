@@ -1,0 +1,229 @@
+/**
+ * The sanitized body for a message read the fast way (soap/canonical.ts), written byte for byte
+ * as forward/soap-body.ts and json-body.ts write it from the model: the same markup (their own
+ * parts, imported), each value escaped for its format. Only field names and values come from the
+ * received bytes, and only as the reader checked them: a name matched the API-name pattern, a
+ * value holds XML characters, valid UTF-8 and no reference but the five predefined entities.
+ *
+ * A value is copied as it is unless its flags say it holds something its format escapes; then it
+ * is written a byte at a time: line ends normalised (XML 1.0 section 2.11), entities decoded,
+ * and what the format needs escaped escaped again. Equality with the general builders is what
+ * test/unit/soap/canonical.fuzz.test.ts checks.
+ */
+import type { RouteFormat } from '../config/types.js';
+import {
+  FIELD_SLOTS, F_FLAGS, F_NAME, F_NAME_END, F_VALUE, F_VALUE_END, V_AMP, V_CR, V_JSON, V_XML,
+  type CanonicalMessage,
+} from '../soap/canonical.js';
+import { jsonHead, jsonNotificationStart } from './json-body.js';
+import {
+  SOAP_FIELD_CLOSE, SOAP_FIELD_END, SOAP_FIELD_NIL, SOAP_FIELD_START, SOAP_NOTIFICATION_END, SOAP_TAIL,
+  soapHead, soapNotificationStart, type ForwardBodyOptions,
+} from './soap-body.js';
+
+const bytes = (ascii: string): Uint8Array => Uint8Array.from(ascii, (c) => c.charCodeAt(0));
+
+const FIELD_START = bytes(SOAP_FIELD_START);
+const FIELD_NIL = bytes(SOAP_FIELD_NIL);
+const FIELD_CLOSE = bytes(SOAP_FIELD_CLOSE);
+const FIELD_END = bytes(SOAP_FIELD_END);
+const JSON_NULL = bytes('null');
+
+/** What a byte becomes in XML output (escapeText), and in JSON output (JSON.stringify). */
+const XML_ESCAPES: Readonly<Record<number, Uint8Array>> = {
+  0x22: bytes('&quot;'),
+  0x27: bytes('&apos;'),
+  0x3e: bytes('&gt;'),
+};
+const JSON_ESCAPES: Readonly<Record<number, Uint8Array>> = {
+  0x22: bytes('\\"'),
+  0x5c: bytes('\\\\'),
+  0x09: bytes('\\t'),
+  0x0a: bytes('\\n'),
+};
+/**
+ * The character of the predefined entity whose '&' is at k (the reader let no other through), and
+ * in entityLength its length in bytes, '&' and ';' included.
+ */
+let entityLength = 0;
+function entityAt(body: Buffer, k: number): number {
+  switch (body[k + 1]) {
+    case 0x67: entityLength = 4; return 0x3e; // &gt;
+    case 0x6c: entityLength = 4; return 0x3c; // &lt;
+    case 0x71: entityLength = 6; return 0x22; // &quot;
+    default:
+      if (body[k + 2] === 0x70) {
+        entityLength = 6; // &apos;
+        return 0x27;
+      }
+      entityLength = 5; // &amp;
+      return 0x26;
+  }
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const AMP = 0x26;
+
+/** Bytes out, grown by doubling; every write is preceded by room() for its most bytes. */
+class ByteWriter {
+  out: Buffer;
+  p = 0;
+
+  constructor(capacity: number) {
+    this.out = Buffer.allocUnsafe(capacity);
+  }
+
+  room(n: number): void {
+    if (this.p + n <= this.out.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.p + n));
+    this.out.copy(grown, 0, 0, this.p);
+    this.out = grown;
+  }
+
+  /** A string of characters below U+0100, a byte each. */
+  latin1(text: string): void {
+    this.room(text.length);
+    this.p += this.out.write(text, this.p, 'latin1');
+  }
+
+  utf8(text: string): void {
+    this.room(3 * text.length);
+    this.p += this.out.write(text, this.p, 'utf8');
+  }
+
+  put(src: Uint8Array): void {
+    const out = this.out;
+    let p = this.p;
+    for (let k = 0; k < src.length; k++) out[p++] = src[k]!;
+    this.p = p;
+  }
+
+  /** Bytes [from, to) of `src`, as they are. */
+  copy(src: Buffer, from: number, to: number): void {
+    if (to - from > 32) {
+      this.p += src.copy(this.out, this.p, from, to);
+      return;
+    }
+    const out = this.out;
+    let p = this.p;
+    for (let k = from; k < to; k++) out[p++] = src[k]!;
+    this.p = p;
+  }
+
+  /** The bytes written, in a buffer of their own size when the slack would be large. */
+  done(): Buffer {
+    const slack = this.out.length - this.p;
+    if (slack > 65_536 && slack > this.p / 4) return Buffer.from(this.out.subarray(0, this.p));
+    return this.out.subarray(0, this.p);
+  }
+}
+
+/**
+ * A value's bytes [from, to) as character data in `format`: line ends normalised, references
+ * decoded, escaped as the format's writer escapes the decoded characters.
+ */
+function writeEscaped(w: ByteWriter, body: Buffer, from: number, to: number, escapes: Readonly<Record<number, Uint8Array>>, decodeEntities: boolean): void {
+  const out = w.out;
+  let p = w.p;
+  for (let k = from; k < to; k++) {
+    let c = body[k]!;
+    if (c === CR) {
+      if (body[k + 1] === LF) k++;
+      c = LF;
+    } else if (c === AMP && decodeEntities) {
+      c = entityAt(body, k);
+      k += entityLength - 1;
+    }
+    const escaped = escapes[c];
+    if (escaped === undefined) {
+      out[p++] = c;
+    } else {
+      for (let e = 0; e < escaped.length; e++) out[p++] = escaped[e]!;
+    }
+  }
+  w.p = p;
+}
+
+function soapBody(msg: CanonicalMessage, opts: ForwardBodyOptions): Buffer {
+  const { body, fields } = msg;
+  const w = new ByteWriter(body.length + 1024);
+  w.latin1(soapHead(msg, opts));
+  const checked = new Set<string>();
+  for (const notification of msg.notifications) {
+    const empty = notification.first === notification.end;
+    w.latin1(soapNotificationStart(notification, empty, checked));
+    if (empty) continue;
+    for (let row = notification.first * FIELD_SLOTS; row < notification.end * FIELD_SLOTS; row += FIELD_SLOTS) {
+      const name = fields[row + F_NAME]!;
+      const nameEnd = fields[row + F_NAME_END]!;
+      const value = fields[row + F_VALUE]!;
+      const valueEnd = fields[row + F_VALUE_END]!;
+      const flags = fields[row + F_FLAGS]!;
+      const escape = (flags & (V_XML | V_CR)) !== 0;
+      // Escaping makes a byte six at most (&quot;).
+      w.room(40 + 2 * (nameEnd - name) + (escape ? 6 : 1) * (valueEnd - value));
+      w.put(FIELD_START);
+      w.copy(body, name, nameEnd);
+      if (value < 0) {
+        w.put(FIELD_NIL);
+        continue;
+      }
+      w.out[w.p++] = 0x3e; // '>'
+      // Entities are written as they came: escapeText turns the character back into the same one.
+      if (escape) writeEscaped(w, body, value, valueEnd, XML_ESCAPES, false);
+      else w.copy(body, value, valueEnd);
+      w.put(FIELD_CLOSE);
+      w.copy(body, name, nameEnd);
+      w.put(FIELD_END);
+    }
+    w.latin1(SOAP_NOTIFICATION_END);
+  }
+  w.latin1(SOAP_TAIL);
+  return w.done();
+}
+
+function jsonBody(msg: CanonicalMessage, opts: ForwardBodyOptions): Buffer {
+  const { body, fields } = msg;
+  const w = new ByteWriter(body.length + 1024);
+  w.utf8(jsonHead(msg, opts));
+  let firstNotification = true;
+  for (const notification of msg.notifications) {
+    if (!firstNotification) w.latin1(',');
+    firstNotification = false;
+    w.utf8(jsonNotificationStart(notification));
+    for (let row = notification.first * FIELD_SLOTS; row < notification.end * FIELD_SLOTS; row += FIELD_SLOTS) {
+      const name = fields[row + F_NAME]!;
+      const nameEnd = fields[row + F_NAME_END]!;
+      const value = fields[row + F_VALUE]!;
+      const valueEnd = fields[row + F_VALUE_END]!;
+      const flags = fields[row + F_FLAGS]!;
+      const escape = (flags & (V_JSON | V_AMP | V_CR)) !== 0;
+      // Escaping makes a byte two at most (\").
+      w.room(16 + (nameEnd - name) + (escape ? 2 : 1) * (valueEnd - value));
+      const out = w.out;
+      if (row !== notification.first * FIELD_SLOTS) out[w.p++] = 0x2c; // ','
+      out[w.p++] = 0x22;
+      w.copy(body, name, nameEnd);
+      out[w.p++] = 0x22;
+      out[w.p++] = 0x3a; // ':'
+      if (value < 0) {
+        w.put(JSON_NULL);
+        continue;
+      }
+      out[w.p++] = 0x22;
+      if (escape) writeEscaped(w, body, value, valueEnd, JSON_ESCAPES, true);
+      else w.copy(body, value, valueEnd);
+      w.out[w.p++] = 0x22;
+    }
+    w.latin1('}}');
+  }
+  w.latin1(']}');
+  return w.done();
+}
+
+/** The sanitized body for a route, from a message read the fast way. */
+export function buildCanonicalBody(msg: CanonicalMessage, format: RouteFormat, forwardSessionId: boolean): Buffer {
+  const opts = { forwardSessionId };
+  return format === 'soap' ? soapBody(msg, opts) : jsonBody(msg, opts);
+}

@@ -1,0 +1,453 @@
+/**
+ * The fast path for the one shape Salesforce writes (shared/fixtures/, shared/SALESFORCE.md "The
+ * call"): the same declaration, prefixes and namespace declarations on every message, one
+ * element a line. It reads such a body in one pass over its bytes, with no element tree and no
+ * string per field: each field is a pair of byte ranges (name, value) in a table that the
+ * writers (forward/canonical-body.ts) copy from, escaping where the output needs it.
+ *
+ * It never decides that a message is bad. At the first byte that is not exactly that shape
+ * (another prefix, a comment, CDATA, a character reference, a repeated field, an id that does
+ * not check, a limit that might be reached…) it returns undefined, and the message goes the
+ * general way (scanner.ts → envelope.ts → forward/soap-body.ts or json-body.ts), which gives
+ * the answer and the error code. What it accepts, that way accepts too, with the same model and
+ * the same forwarded bytes: test/unit/soap/canonical.fuzz.test.ts holds the two paths to that on
+ * generated and mutated messages. Every value it accepts is checked as the scanner checks it
+ * (XML 1.0 Char, UTF-8, no ']]>', the five predefined entities only), and every name against
+ * the sObject API-name pattern.
+ */
+import { isUtf8 } from 'node:buffer';
+import { ID_PREFIX, toId18 } from '../policy/ids.js';
+import { MAX_NOTIFICATIONS } from './envelope.js';
+import type { MessageHead, NotificationHead, XmlLimits } from './types.js';
+
+// ---- the shape ------------------------------------------------------------------------------
+
+const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
+const ENVELOPE_START = '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"'
+  + ' xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">';
+const BODY_START = '<soapenv:Body>';
+const CALL_START = '<notifications xmlns="http://soap.sforce.com/2005/09/outbound">';
+const SESSION_NIL = '<SessionId xsi:nil="true"/>';
+const NOTIFICATION_START = '<Notification>';
+const NOTIFICATION_END = '</Notification>';
+const SOBJECT_TYPE = '<sObject xsi:type="sf:';
+const SOBJECT_NS = '" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"';
+const SOBJECT_END = '</sObject>';
+const FIELD_START = '<sf:';
+const FIELD_END = '</sf:';
+const FIELD_NIL = ' xsi:nil="true"/>';
+const TAIL = ['</notifications>', '</soapenv:Body>', '</soapenv:Envelope>'] as const;
+
+/**
+ * Elements outside the notifications, and per notification besides its fields. The scanner also
+ * caps attributes (namespace declarations included) at maxElements, but in this shape every
+ * attribute sits on an element that is counted and there are more elements than attributes
+ * (4 + 2 a notification + 1 per nil field or SessionId, against 8 + 3 + 1 per field).
+ */
+const HEAD_ELEMENTS = 8;
+const NOTIFICATION_ELEMENTS = 3;
+
+/** The element-only elements, for counting their whitespace. */
+const ENVELOPE = 0;
+const BODY = 1;
+const CALL = 2;
+const NOTIFICATION = 3;
+const SOBJECT = 4;
+
+/** Limits below these could refuse a message of this shape: such a configuration takes the general way. */
+const MIN_DEPTH = 6;
+const MIN_ATTRIBUTES_PER_ELEMENT = 3;
+/** 'soapenv:Envelope', and 'sf:' + an 80-character API name. */
+const MIN_NAME_LENGTH = 83;
+/** The namespace URIs and 'sf:' + an API name, as attribute values. */
+const MIN_TEXT_LENGTH = 128;
+
+/** API names (envelope.ts SOBJECT_NAME): a letter, then letters, digits and '_', 80 at most. */
+const API_NAME_MAX = 80;
+
+// ---- bytes ----------------------------------------------------------------------------------
+
+const LT = 0x3c;
+const GT = 0x3e;
+const AMP = 0x26;
+const QUOTE = 0x22;
+const SLASH = 0x2f;
+const SPACE = 0x20;
+const RBRACKET = 0x5d;
+
+/** What a byte of character data asks of the reader and of the writers. */
+export const V_STOP = 1; // '<': the value ends (anything but its end tag sends the message the general way)
+export const V_AMP = 2; // a reference: one of the five predefined entities, or the general way
+export const V_CR = 4; // a CR: line ends are normalised to LF (XML 1.0 section 2.11)
+const V_BAD = 8; // a C0 control other than tab, LF and CR: not an XML Char
+export const V_XML = 16; // '"', "'" or '>': escaped in XML output (soap/xml-escape.ts escapeText)
+export const V_JSON = 32; // '"', '\', tab or LF: escaped in JSON output
+export const V_HIGH = 64; // part of a multi-byte UTF-8 sequence
+const V_EF = 128; // lead byte of U+F000..U+FFFF, which include the non-characters U+FFFE and U+FFFF
+
+const VALUE_CLASS = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) VALUE_CLASS[c] = V_BAD;
+VALUE_CLASS[0x09] = V_JSON;
+VALUE_CLASS[0x0a] = V_JSON;
+VALUE_CLASS[0x0d] = V_CR;
+VALUE_CLASS[QUOTE] = V_XML | V_JSON;
+VALUE_CLASS[0x27] = V_XML;
+VALUE_CLASS[GT] = V_XML;
+VALUE_CLASS[0x5c] = V_JSON;
+VALUE_CLASS[AMP] = V_AMP;
+VALUE_CLASS[LT] = V_STOP;
+for (let c = 0x80; c < 0x100; c++) VALUE_CLASS[c] = V_HIGH;
+VALUE_CLASS[0xef] = V_HIGH | V_EF;
+
+/** ASCII letters, and letters, digits and '_'. */
+const LETTER = new Uint8Array(256);
+const API_CHAR = new Uint8Array(256);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+  LETTER[c] = letter ? 1 : 0;
+  API_CHAR[c] = letter || (c >= 0x30 && c <= 0x39) || c === 0x5f ? 1 : 0;
+}
+
+/** The five predefined entities (XML 1.0 section 4.6), without '&'. */
+const ENTITIES = ['amp;', 'lt;', 'gt;', 'quot;', 'apos;'] as const;
+const ENTITY_CHARS: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: '\'' };
+const ENTITY = /&(amp|lt|gt|quot|apos);/g;
+const LINE_END = /\r\n?/g;
+
+// ---- the result -----------------------------------------------------------------------------
+
+/** Slots of one field in CanonicalMessage.fields. */
+export const FIELD_SLOTS = 5;
+export const F_NAME = 0;
+export const F_NAME_END = 1;
+/** -1 for an xsi:nil field. */
+export const F_VALUE = 2;
+export const F_VALUE_END = 3;
+/** OR of the value's VALUE_CLASS bits. */
+export const F_FLAGS = 4;
+
+export interface CanonicalNotification extends NotificationHead {
+  /** Its fields: rows [first, end) of CanonicalMessage.fields. */
+  readonly first: number;
+  readonly end: number;
+}
+
+export interface CanonicalMessage extends MessageHead {
+  readonly sessionId: string | null;
+  readonly notifications: readonly CanonicalNotification[];
+  readonly body: Buffer;
+  /** FIELD_SLOTS numbers a field: byte offsets into body, and the value's flags. */
+  readonly fields: Int32Array;
+  readonly fieldCount: number;
+}
+
+/** A fixed part: advance past `literal` at i, or -1. */
+function expect(s: string, i: number, literal: string): number {
+  return i >= 0 && s.startsWith(literal, i) ? i + literal.length : -1;
+}
+
+/** XML 1.0 section 2.3 S between elements (element-only content: ignorable). */
+function skipSpace(b: Uint8Array, i: number): number {
+  for (;;) {
+    const c = b[i];
+    if (c !== SPACE && c !== 0x0a && c !== 0x09 && c !== 0x0d) return i;
+    i++;
+  }
+}
+
+/** Direct-mapped cache of API names, shared by all messages: a message repeats a few dozen. */
+const NAME_SLOTS = 1024;
+const names: (string | undefined)[] = new Array<string | undefined>(NAME_SLOTS).fill(undefined);
+
+function internName(s: string, b: Uint8Array, from: number, to: number, hash: number): string {
+  const slot = (hash ^ (hash >>> 10)) & (NAME_SLOTS - 1);
+  const cached = names[slot];
+  if (cached !== undefined && cached.length === to - from) {
+    let same = true;
+    for (let k = 0; same && k < cached.length; k++) same = cached.charCodeAt(k) === b[from + k];
+    if (same) return cached;
+  }
+  // A copy, not a slice: a slice would keep this whole body alive in the cache.
+  const name = Buffer.from(s.slice(from, to), 'latin1').toString('latin1');
+  names[slot] = name;
+  return name;
+}
+
+/**
+ * The one pass. `#at` is -1 once the body has left the shape; every step then does nothing, and
+ * read() returns undefined.
+ */
+class CanonicalReader {
+  readonly #body: Buffer;
+  readonly #b: Uint8Array;
+  readonly #s: string;
+  readonly #limits: XmlLimits;
+  #fields = new Int32Array(64 * FIELD_SLOTS);
+  #fieldCount = 0;
+  /** Flags and end of the last value read. */
+  #flags = 0;
+  #high = false;
+
+  constructor(body: Buffer, limits: XmlLimits) {
+    this.#body = body;
+    this.#b = new Uint8Array(body.buffer, body.byteOffset, body.length);
+    this.#s = body.toString('latin1');
+    this.#limits = limits;
+  }
+
+  read(): CanonicalMessage | undefined {
+    const s = this.#s;
+    const b = this.#b;
+    let i = expect(s, 0, DECLARATION);
+    i = expect(s, this.#misc(i), ENVELOPE_START);
+    i = expect(s, this.#space(i, ENVELOPE), BODY_START);
+    i = expect(s, this.#space(i, BODY), CALL_START);
+    const organizationId = this.#id(this.#space(i, CALL), 'OrganizationId', ID_PREFIX.organization);
+    const actionId = this.#id(this.#space(this.#end, CALL), 'ActionId', ID_PREFIX.action);
+    i = this.#space(this.#end, CALL);
+    let sessionId: string | null | undefined = null;
+    if (i >= 0 && s.startsWith(SESSION_NIL, i)) this.#end = i + SESSION_NIL.length;
+    else sessionId = this.#simple(i, 'SessionId');
+    const enterpriseUrl = this.#simple(this.#space(this.#end, CALL), 'EnterpriseUrl');
+    const partnerUrl = this.#simple(this.#space(this.#end, CALL), 'PartnerUrl');
+    if (organizationId === null || actionId === null || sessionId === undefined
+      || enterpriseUrl === undefined || partnerUrl === undefined) return undefined;
+
+    const notifications: CanonicalNotification[] = [];
+    const seen = new Map<string, number>();
+    i = this.#space(this.#end, CALL);
+    while (i >= 0 && s.startsWith(NOTIFICATION_START, i)) {
+      if (notifications.length === MAX_NOTIFICATIONS) return undefined;
+      const notification = this.#notification(i + NOTIFICATION_START.length, notifications.length, seen);
+      if (notification === undefined) return undefined;
+      notifications.push(notification);
+      i = this.#space(this.#end, CALL);
+    }
+    if (notifications.length === 0) return undefined;
+    i = expect(s, i, TAIL[0]);
+    i = expect(s, this.#space(i, BODY), TAIL[1]);
+    i = expect(s, this.#space(i, ENVELOPE), TAIL[2]);
+    if (i < 0 || this.#misc(i) !== b.length) return undefined;
+
+    const limits = this.#limits;
+    const elements = HEAD_ELEMENTS + notifications.length * NOTIFICATION_ELEMENTS + this.#fieldCount;
+    if (elements > limits.maxElements) return undefined;
+    // Only values can hold bytes above 0x7f; the scanner refuses invalid UTF-8 anywhere.
+    if (this.#high && !isUtf8(this.#body)) return undefined;
+    return {
+      organizationId,
+      actionId,
+      sessionId,
+      enterpriseUrl,
+      partnerUrl,
+      notifications,
+      body: this.#body,
+      fields: this.#fields,
+      fieldCount: this.#fieldCount,
+    };
+  }
+
+  /** End of the last element read; -1 once off the shape. */
+  #end = 0;
+  /**
+   * Whitespace read so far in each element-only element: the scanner counts it as that element's
+   * character data, under maxTextLength like any other.
+   */
+  readonly #whitespace = [0, 0, 0, 0, 0];
+
+  /** Whitespace between elements of `parent` (ENVELOPE…SOBJECT); -1 when off the shape or over the limit. */
+  #space(i: number, parent: number): number {
+    if (i < 0) return -1;
+    const j = skipSpace(this.#b, i);
+    if (j > i && (this.#whitespace[parent]! += j - i) > this.#limits.maxTextLength) return -1;
+    return j;
+  }
+
+  /** Whitespace around the root element (XML 1.0 section 2.8 Misc): no element's character data. */
+  #misc(i: number): number {
+    return i < 0 ? -1 : skipSpace(this.#b, i);
+  }
+
+  /** `<name>id</name>`: an id of plain characters that toId18 accepts with `prefix`, in 18-character form. */
+  #id(i: number, name: string, prefix: string): string | null {
+    const value = this.#simple(i, name);
+    return value !== undefined && this.#flags === 0 ? toId18(value, prefix) : null;
+  }
+
+  /** `<name>value</name>` of the call's own namespace: its value as a string, or undefined. */
+  #simple(i: number, name: string): string | undefined {
+    this.#end = -1;
+    if (i < 0 || this.#b[i] !== LT || !this.#s.startsWith(name, i + 1) || this.#b[i + 1 + name.length] !== GT) return undefined;
+    const from = i + name.length + 2;
+    const to = this.#value(from);
+    if (to < 0 || this.#b[to + 1] !== SLASH || !this.#s.startsWith(name, to + 2) || this.#b[to + 2 + name.length] !== GT) return undefined;
+    this.#end = to + name.length + 3;
+    return this.#string(from, to, this.#flags);
+  }
+
+  /** A value's characters: references decoded and line ends normalised, as the scanner reads them. */
+  #string(from: number, to: number, flags: number): string {
+    let value = (flags & V_HIGH) === 0 ? this.#s.slice(from, to) : this.#body.toString('utf8', from, to);
+    if ((flags & V_CR) !== 0) value = value.replace(LINE_END, '\n');
+    if ((flags & V_AMP) !== 0) value = value.replace(ENTITY, (_, name: string) => ENTITY_CHARS[name]!);
+    return value;
+  }
+
+  /**
+   * Character data from `from` to the next '<': returns that index, with the bytes' classes in
+   * #flags, or -1 when a byte is not allowed or a limit might be reached.
+   */
+  #value(from: number): number {
+    const b = this.#b;
+    const n = b.length;
+    let i = from;
+    let flags = 0;
+    for (;;) {
+      const k = VALUE_CLASS[b[i]!]!;
+      if (k === 0) {
+        i++;
+        continue;
+      }
+      if (i >= n || (k & V_BAD) !== 0) return -1;
+      if ((k & V_STOP) !== 0) break;
+      if ((k & V_AMP) !== 0) {
+        const entity = this.#entity(i + 1);
+        if (entity < 0) return -1;
+        i = entity;
+      } else {
+        // ']]>' may not appear in character data (XML 1.0 section 2.4).
+        if (b[i] === GT && b[i - 1] === RBRACKET && b[i - 2] === RBRACKET) return -1;
+        if ((k & V_EF) !== 0 && b[i + 1] === 0xbf && (b[i + 2]! & 0xfe) === 0xbe) return -1;
+        i++;
+      }
+      flags |= k;
+    }
+    // At most one UTF-16 code unit a byte: within maxTextLength by bytes is within it by characters.
+    if (i - from > this.#limits.maxTextLength) return -1;
+    if ((flags & V_HIGH) !== 0) this.#high = true;
+    this.#flags = flags;
+    return i;
+  }
+
+  /** After '&': the index past one of the five predefined entities, or -1. */
+  #entity(i: number): number {
+    const s = this.#s;
+    for (const entity of ENTITIES) {
+      if (s.startsWith(entity, i)) return i + entity.length;
+    }
+    return -1;
+  }
+
+  /** An API name from i: its end, with its hash in #hash, or -1. */
+  #apiName(i: number): number {
+    const b = this.#b;
+    if (LETTER[b[i]!] !== 1) return -1;
+    let h = 0x811c9dc5 | 0;
+    let j = i;
+    while (API_CHAR[b[j]!] === 1) {
+      h = Math.imul(h ^ b[j]!, 0x01000193);
+      j++;
+    }
+    if (j - i > API_NAME_MAX || j - i + 3 > this.#limits.maxNameLength) return -1;
+    this.#hash = h;
+    return j;
+  }
+
+  #hash = 0;
+
+  /** One Notification after its start tag; `seen` maps field names to the last notification that used them. */
+  #notification(from: number, index: number, seen: Map<string, number>): CanonicalNotification | undefined {
+    const s = this.#s;
+    const b = this.#b;
+    this.#whitespace[NOTIFICATION] = 0;
+    this.#whitespace[SOBJECT] = 0;
+    const id = this.#id(this.#space(from, NOTIFICATION), 'Id', ID_PREFIX.notification);
+    if (id === null) return undefined;
+    let i = expect(s, this.#space(this.#end, NOTIFICATION), SOBJECT_TYPE);
+    if (i < 0) return undefined;
+    const typeEnd = this.#apiName(i);
+    if (typeEnd < 0) return undefined;
+    const type = internName(s, b, i, typeEnd, this.#hash);
+    i = expect(s, typeEnd, SOBJECT_NS);
+    if (i < 0) return undefined;
+    const first = this.#fieldCount;
+    if (b[i] === SLASH && b[i + 1] === GT) {
+      // A record deleted before delivery: an empty sObject (shared/SALESFORCE.md).
+      i += 2;
+    } else {
+      if (b[i] !== GT) return undefined;
+      i = this.#space(i + 1, SOBJECT);
+      while (i >= 0 && b[i] === LT && b[i + 1] !== SLASH) {
+        i = this.#space(this.#field(i, index, seen), SOBJECT);
+      }
+      i = expect(s, i, SOBJECT_END);
+    }
+    i = expect(s, this.#space(i, NOTIFICATION), NOTIFICATION_END);
+    if (i < 0) return undefined;
+    this.#end = i;
+    return { id, type, first, end: this.#fieldCount };
+  }
+
+  /** `<sf:Name>value</sf:Name>`, `<sf:Name/>` or `<sf:Name xsi:nil="true"/>`: its end, or -1. */
+  #field(at: number, index: number, seen: Map<string, number>): number {
+    const s = this.#s;
+    const b = this.#b;
+    let i = expect(s, at, FIELD_START);
+    if (i < 0) return -1;
+    const nameEnd = this.#apiName(i);
+    if (nameEnd < 0) return -1;
+    const name = internName(s, b, i, nameEnd, this.#hash);
+    // Repeated in one sObject: the general way says which.
+    if (seen.get(name) === index) return -1;
+    seen.set(name, index);
+    let value = nameEnd + 1;
+    let valueEnd = value;
+    let flags = 0;
+    let end: number;
+    const c = b[nameEnd];
+    if (c === GT) {
+      valueEnd = this.#value(value);
+      if (valueEnd < 0 || b[valueEnd + 1] !== SLASH || !s.startsWith(FIELD_END, valueEnd)) return -1;
+      const length = nameEnd - i;
+      const close = valueEnd + FIELD_END.length;
+      for (let k = 0; k < length; k++) if (b[close + k] !== b[i + k]) return -1;
+      if (b[close + length] !== GT) return -1;
+      flags = this.#flags;
+      end = close + length + 1;
+    } else if (c === SLASH && b[nameEnd + 1] === GT) {
+      end = nameEnd + 2;
+    } else if (c === SPACE && s.startsWith(FIELD_NIL, nameEnd)) {
+      value = -1;
+      valueEnd = -1;
+      end = nameEnd + FIELD_NIL.length;
+    } else {
+      return -1;
+    }
+    let fields = this.#fields;
+    const row = this.#fieldCount * FIELD_SLOTS;
+    if (row + FIELD_SLOTS > fields.length) {
+      const grown = new Int32Array(fields.length * 2);
+      grown.set(fields);
+      this.#fields = fields = grown;
+    }
+    fields[row + F_NAME] = i;
+    fields[row + F_NAME_END] = nameEnd;
+    fields[row + F_VALUE] = value;
+    fields[row + F_VALUE_END] = valueEnd;
+    fields[row + F_FLAGS] = flags;
+    this.#fieldCount++;
+    return end;
+  }
+}
+
+/**
+ * Reads a body of Salesforce's own shape, or returns undefined for any other (which the general
+ * way reads, or refuses with the right code). `limits` must be valid (parser.ts checkLimits).
+ *
+ * @example readCanonical(readFileSync('contact-100.xml'), DEFAULT_XML_LIMITS)?.notifications.length // 100
+ */
+export function readCanonical(body: Buffer, limits: XmlLimits): CanonicalMessage | undefined {
+  if (limits.maxDepth < MIN_DEPTH || limits.maxAttributesPerElement < MIN_ATTRIBUTES_PER_ELEMENT
+    || limits.maxNameLength < MIN_NAME_LENGTH || limits.maxTextLength < MIN_TEXT_LENGTH) return undefined;
+  return new CanonicalReader(body, limits).read();
+}
