@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, it, expect } from 'vitest';
 import { ID_PREFIX, toId18 } from '../../../src/policy/ids.js';
 
@@ -47,5 +48,33 @@ describe('toId18', () => {
       '00D00000000000-', '00D 00000000001', '00D00000000000é', '00D000000000001EA-', '00D000000000001\nEAA'.slice(0, 18)]) {
       expect(toId18(id)).toBeNull();
     }
+  });
+
+  it('agrees with the definition written out plainly, on ids near the valid ones', () => {
+    const alphabet = [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-é '];
+    /** The definition (shared/SALESFORCE.md "Ids"), with regular expressions and slices. */
+    const reference = (id: string, prefix?: string): string | null => {
+      const suffixOf = (body: string): string => [0, 1, 2].map((chunk) => {
+        let bits = 0;
+        for (let i = 0; i < 5; i++) if (/[A-Z]/.test(body[chunk * 5 + i]!)) bits |= 1 << i;
+        return 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345'[bits]!;
+      }).join('');
+      const body = id.slice(0, 15);
+      if (!/^[0-9A-Za-z]{15}$/.test(body) || (id.length !== 15 && id.length !== 18)) return null;
+      if (id.length === 18 && id.slice(15).toUpperCase() !== suffixOf(body)) return null;
+      const id18 = body + suffixOf(body);
+      return prefix === undefined || id18.startsWith(prefix) ? id18 : null;
+    };
+    const id = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...alphabet), minLength: 14, maxLength: 19 }),
+      fc.string({ unit: fc.constantFrom(...alphabet.slice(0, 62)), minLength: 15, maxLength: 15 }).chain((body) => fc.constantFrom(
+        body, toId18(body)!, toId18(body)!.toLowerCase(), `${body}${toId18(body)!.slice(15).toLowerCase()}`, `${toId18(body)!.slice(0, 17)}9`,
+        // Each suffix character moved by 32: lower case for a letter, 'P'–'U' for a digit.
+        `${body}${String.fromCharCode(...[...toId18(body)!.slice(15)].map((c) => c.charCodeAt(0) + 32))}`,
+      )),
+    );
+    fc.assert(fc.property(id, fc.constantFrom(undefined, '00D', '04l', 'a'), (value, prefix) => {
+      expect(toId18(value, prefix)).toBe(reference(value, prefix));
+    }), { numRuns: 5_000 });
   });
 });
