@@ -151,6 +151,12 @@ function soapBody(msg: CanonicalMessage, opts: ForwardBodyOptions): Buffer {
   w.latin1(soapHead(msg, opts));
   const checked = new Set<string>();
   for (const notification of msg.notifications) {
+    if (notification.verbatimFrom >= 0) {
+      // Already exactly what the lines below would write (soap/canonical.ts checked every byte).
+      w.room(notification.verbatimTo - notification.verbatimFrom);
+      w.copy(body, notification.verbatimFrom, notification.verbatimTo);
+      continue;
+    }
     const empty = notification.first === notification.end;
     w.latin1(soapNotificationStart(notification, empty, checked));
     if (empty) continue;

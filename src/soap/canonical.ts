@@ -72,6 +72,7 @@ const GT = 0x3e;
 const AMP = 0x26;
 const QUOTE = 0x22;
 const SLASH = 0x2f;
+const COLON = 0x3a;
 const SPACE = 0x20;
 const RBRACKET = 0x5d;
 
@@ -130,6 +131,12 @@ export interface CanonicalNotification extends NotificationHead {
   /** Its fields: rows [first, end) of CanonicalMessage.fields. */
   readonly first: number;
   readonly end: number;
+  /**
+   * Bytes [verbatimFrom, verbatimTo) of the body are exactly what forward/soap-body.ts writes for
+   * this notification (checked byte by byte); -1 when they are not.
+   */
+  readonly verbatimFrom: number;
+  readonly verbatimTo: number;
 }
 
 export interface CanonicalMessage extends MessageHead {
@@ -214,11 +221,10 @@ class CanonicalReader {
       || enterpriseUrl === undefined || partnerUrl === undefined) return undefined;
 
     const notifications: CanonicalNotification[] = [];
-    const seen = new Map<string, number>();
     i = this.#space(this.#end, CALL);
     while (i >= 0 && s.startsWith(NOTIFICATION_START, i)) {
       if (notifications.length === MAX_NOTIFICATIONS) return undefined;
-      const notification = this.#notification(i + NOTIFICATION_START.length, notifications.length, seen);
+      const notification = this.#notification(i + NOTIFICATION_START.length, i);
       if (notification === undefined) return undefined;
       notifications.push(notification);
       i = this.#space(this.#end, CALL);
@@ -355,15 +361,28 @@ class CanonicalReader {
 
   #hash = 0;
 
-  /** One Notification after its start tag; `seen` maps field names to the last notification that used them. */
-  #notification(from: number, index: number, seen: Map<string, number>): CanonicalNotification | undefined {
+  /**
+   * One Notification, from after its start tag; `start` is where that tag began.
+   * It is verbatim when its bytes, from the indentation before its start tag to the line end
+   * after its end tag, are exactly those forward/soap-body.ts writes for it: Salesforce's own
+   * indentation, a canonical id, and values that the writer would escape back to the same bytes.
+   */
+  #notification(from: number, start: number): CanonicalNotification | undefined {
     const s = this.#s;
     const b = this.#b;
     this.#whitespace[NOTIFICATION] = 0;
     this.#whitespace[SOBJECT] = 0;
-    const id = this.#id(this.#space(from, NOTIFICATION), 'Id', ID_PREFIX.notification);
+    let verbatim = start >= 4 && b[start - 4] === 0x0a && b[start - 3] === SPACE && b[start - 2] === SPACE && b[start - 1] === SPACE;
+    let i = this.#space(from, NOTIFICATION);
+    verbatim &&= this.#indented(from, i, 4);
+    const idText = this.#simple(i, 'Id');
+    const id = idText !== undefined && this.#flags === 0 ? toId18(idText, ID_PREFIX.notification) : null;
     if (id === null) return undefined;
-    let i = expect(s, this.#space(this.#end, NOTIFICATION), SOBJECT_TYPE);
+    verbatim &&= id === idText;
+    const afterId = this.#end;
+    i = this.#space(afterId, NOTIFICATION);
+    verbatim &&= this.#indented(afterId, i, 4);
+    i = expect(s, i, SOBJECT_TYPE);
     if (i < 0) return undefined;
     const typeEnd = this.#apiName(i);
     if (typeEnd < 0) return undefined;
@@ -376,30 +395,49 @@ class CanonicalReader {
       i += 2;
     } else {
       if (b[i] !== GT) return undefined;
-      i = this.#space(i + 1, SOBJECT);
+      this.#names.clear();
+      let j = i + 1;
+      i = this.#space(j, SOBJECT);
       while (i >= 0 && b[i] === LT && b[i + 1] !== SLASH) {
-        i = this.#space(this.#field(i, index, seen), SOBJECT);
+        verbatim &&= this.#indented(j, i, 5);
+        j = this.#field(i);
+        verbatim &&= this.#verbatim;
+        i = this.#space(j, SOBJECT);
       }
+      // '<sObject …></sObject>' is written '<sObject …/>'.
+      verbatim &&= first < this.#fieldCount && this.#indented(j, i, 4);
       i = expect(s, i, SOBJECT_END);
     }
-    i = expect(s, this.#space(i, NOTIFICATION), NOTIFICATION_END);
+    const afterSObject = i;
+    i = this.#space(i, NOTIFICATION);
+    verbatim &&= this.#indented(afterSObject, i, 3);
+    i = expect(s, i, NOTIFICATION_END);
     if (i < 0) return undefined;
     this.#end = i;
-    return { id, type, first, end: this.#fieldCount };
+    verbatim &&= b[i] === 0x0a;
+    return { id, type, first, end: this.#fieldCount, verbatimFrom: verbatim ? start - 3 : -1, verbatimTo: verbatim ? i + 1 : -1 };
   }
 
+  /** Whether [from, to) is a line end and `spaces` spaces, as forward/soap-body.ts indents. */
+  #indented(from: number, to: number, spaces: number): boolean {
+    if (to - from !== spaces + 1 || this.#b[from] !== 0x0a) return false;
+    for (let k = from + 1; k < to; k++) if (this.#b[k] !== SPACE) return false;
+    return true;
+  }
+
+  /** Names of the fields of the sObject being read. */
+  readonly #names = new NameSet();
+  /** Whether the last field read is written back byte for byte as it came. */
+  #verbatim = false;
+
   /** `<sf:Name>value</sf:Name>`, `<sf:Name/>` or `<sf:Name xsi:nil="true"/>`: its end, or -1. */
-  #field(at: number, index: number, seen: Map<string, number>): number {
+  #field(at: number): number {
     const s = this.#s;
     const b = this.#b;
-    let i = expect(s, at, FIELD_START);
-    if (i < 0) return -1;
+    if (b[at + 1] !== 0x73 || b[at + 2] !== 0x66 || b[at + 3] !== COLON) return -1; // '<sf:'
+    const i = at + FIELD_START.length;
     const nameEnd = this.#apiName(i);
     if (nameEnd < 0) return -1;
-    const name = internName(s, b, i, nameEnd, this.#hash);
-    // Repeated in one sObject: the general way says which.
-    if (seen.get(name) === index) return -1;
-    seen.set(name, index);
     let value = nameEnd + 1;
     let valueEnd = value;
     let flags = 0;
@@ -407,19 +445,22 @@ class CanonicalReader {
     const c = b[nameEnd];
     if (c === GT) {
       valueEnd = this.#value(value);
-      if (valueEnd < 0 || b[valueEnd + 1] !== SLASH || !s.startsWith(FIELD_END, valueEnd)) return -1;
+      if (valueEnd < 0 || b[valueEnd + 1] !== SLASH || b[valueEnd + 2] !== 0x73 || b[valueEnd + 3] !== 0x66 || b[valueEnd + 4] !== COLON) return -1;
       const length = nameEnd - i;
       const close = valueEnd + FIELD_END.length;
       for (let k = 0; k < length; k++) if (b[close + k] !== b[i + k]) return -1;
       if (b[close + length] !== GT) return -1;
       flags = this.#flags;
       end = close + length + 1;
+      this.#verbatim = (flags & (V_XML | V_CR)) === 0;
     } else if (c === SLASH && b[nameEnd + 1] === GT) {
       end = nameEnd + 2;
+      this.#verbatim = false;
     } else if (c === SPACE && s.startsWith(FIELD_NIL, nameEnd)) {
       value = -1;
       valueEnd = -1;
       end = nameEnd + FIELD_NIL.length;
+      this.#verbatim = true;
     } else {
       return -1;
     }
@@ -435,8 +476,68 @@ class CanonicalReader {
     fields[row + F_VALUE] = value;
     fields[row + F_VALUE_END] = valueEnd;
     fields[row + F_FLAGS] = flags;
+    // Repeated in one sObject: the general way says which.
+    if (!this.#names.add(b, fields, this.#fieldCount, this.#hash)) return -1;
     this.#fieldCount++;
     return end;
+  }
+}
+
+/**
+ * The set of field names of one sObject, to find a repeated one: open addressing on the names'
+ * hashes, holding rows of the field table, so that no string is made for a name. Cleared by
+ * moving to a new generation; grown (and refilled from the table) at half full.
+ */
+class NameSet {
+  #rows = new Int32Array(64);
+  #generations = new Int32Array(64);
+  #hashes = new Int32Array(64);
+  #generation = 1;
+  #size = 0;
+
+  clear(): void {
+    this.#generation++;
+    this.#size = 0;
+  }
+
+  /** Adds the name of field `row`; false if the set already holds it. */
+  add(b: Uint8Array, fields: Int32Array, row: number, hash: number): boolean {
+    if (2 * (this.#size + 1) > this.#rows.length) this.#grow(b, fields);
+    const mask = this.#rows.length - 1;
+    const from = fields[row * FIELD_SLOTS + F_NAME]!;
+    const length = fields[row * FIELD_SLOTS + F_NAME_END]! - from;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      if (this.#generations[slot] !== this.#generation) {
+        this.#generations[slot] = this.#generation;
+        this.#rows[slot] = row;
+        this.#hashes[slot] = hash;
+        this.#size++;
+        return true;
+      }
+      if (this.#hashes[slot] !== hash) continue;
+      const other = this.#rows[slot]! * FIELD_SLOTS;
+      const otherFrom = fields[other + F_NAME]!;
+      if (fields[other + F_NAME_END]! - otherFrom !== length) continue;
+      let same = true;
+      for (let k = 0; same && k < length; k++) same = b[from + k] === b[otherFrom + k];
+      if (same) return false;
+    }
+  }
+
+  #grow(b: Uint8Array, fields: Int32Array): void {
+    const rows = this.#rows;
+    const generations = this.#generations;
+    const hashes = this.#hashes;
+    const size = rows.length * 2;
+    this.#rows = new Int32Array(size);
+    this.#generations = new Int32Array(size);
+    this.#hashes = new Int32Array(size);
+    const generation = this.#generation;
+    this.#generation = 1;
+    this.#size = 0;
+    for (let slot = 0; slot < rows.length; slot++) {
+      if (generations[slot] === generation) this.add(b, fields, rows[slot]!, hashes[slot]!);
+    }
   }
 }
 
