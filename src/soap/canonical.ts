@@ -22,21 +22,32 @@ import type { MessageHead, NotificationHead, XmlLimits } from './types.js';
 
 // ---- the shape ------------------------------------------------------------------------------
 
-const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
-const ENVELOPE_START = '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"'
-  + ' xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">';
-const BODY_START = '<soapenv:Body>';
-const CALL_START = '<notifications xmlns="http://soap.sforce.com/2005/09/outbound">';
-const SESSION_NIL = '<SessionId xsi:nil="true"/>';
-const NOTIFICATION_START = '<Notification>';
-const NOTIFICATION_END = '</Notification>';
-const SOBJECT_TYPE = '<sObject xsi:type="sf:';
-const SOBJECT_NS = '" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"';
-const SOBJECT_END = '</sObject>';
-const FIELD_START = '<sf:';
-const FIELD_END = '</sf:';
-const FIELD_NIL = ' xsi:nil="true"/>';
-const TAIL = ['</notifications>', '</soapenv:Body>', '</soapenv:Envelope>'] as const;
+function ascii(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+const DECLARATION = ascii('<?xml version="1.0" encoding="UTF-8"?>');
+const ENVELOPE_START = ascii('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"'
+  + ' xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">');
+const BODY_START = ascii('<soapenv:Body>');
+const CALL_START = ascii('<notifications xmlns="http://soap.sforce.com/2005/09/outbound">');
+const SESSION_NIL = ascii('<SessionId xsi:nil="true"/>');
+const NOTIFICATION_START = ascii('<Notification>');
+const NOTIFICATION_END = ascii('</Notification>');
+const SOBJECT_TYPE = ascii('<sObject xsi:type="sf:');
+const SOBJECT_NS = ascii('" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"');
+const SOBJECT_END = ascii('</sObject>');
+const FIELD_START = ascii('<sf:');
+const FIELD_END = ascii('</sf:');
+const FIELD_NIL = ascii(' xsi:nil="true"/>');
+const TAIL = ['</notifications>', '</soapenv:Body>', '</soapenv:Envelope>'].map(ascii);
+/** The call's own elements read by #simple. */
+const ORGANIZATION_ID = ascii('OrganizationId');
+const ACTION_ID = ascii('ActionId');
+const SESSION_ID = ascii('SessionId');
+const ENTERPRISE_URL = ascii('EnterpriseUrl');
+const PARTNER_URL = ascii('PartnerUrl');
+const ID = ascii('Id');
 
 /**
  * Elements outside the notifications, and per notification besides its fields. The scanner also
@@ -110,7 +121,7 @@ for (let c = 0; c < 128; c++) {
 }
 
 /** The five predefined entities (XML 1.0 section 4.6), without '&'. */
-const ENTITIES = ['amp;', 'lt;', 'gt;', 'quot;', 'apos;'] as const;
+const ENTITIES = ['amp;', 'lt;', 'gt;', 'quot;', 'apos;'].map(ascii);
 const ENTITY_CHARS: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: '\'' };
 const ENTITY = /&(amp|lt|gt|quot|apos);/g;
 const LINE_END = /\r\n?/g;
@@ -148,9 +159,16 @@ export interface CanonicalMessage extends MessageHead {
   readonly fieldCount: number;
 }
 
+/** Whether the bytes at i are `literal`. */
+function at(b: Uint8Array, i: number, literal: Uint8Array): boolean {
+  if (i < 0 || i + literal.length > b.length) return false;
+  for (let k = 0; k < literal.length; k++) if (b[i + k] !== literal[k]) return false;
+  return true;
+}
+
 /** A fixed part: advance past `literal` at i, or -1. */
-function expect(s: string, i: number, literal: string): number {
-  return i >= 0 && s.startsWith(literal, i) ? i + literal.length : -1;
+function expect(b: Uint8Array, i: number, literal: Uint8Array): number {
+  return at(b, i, literal) ? i + literal.length : -1;
 }
 
 /** XML 1.0 section 2.3 S between elements (element-only content: ignorable). */
@@ -166,7 +184,7 @@ function skipSpace(b: Uint8Array, i: number): number {
 const NAME_SLOTS = 1024;
 const names: (string | undefined)[] = new Array<string | undefined>(NAME_SLOTS).fill(undefined);
 
-function internName(s: string, b: Uint8Array, from: number, to: number, hash: number): string {
+function internName(body: Buffer, b: Uint8Array, from: number, to: number, hash: number): string {
   const slot = (hash ^ (hash >>> 10)) & (NAME_SLOTS - 1);
   const cached = names[slot];
   if (cached !== undefined && cached.length === to - from) {
@@ -174,8 +192,7 @@ function internName(s: string, b: Uint8Array, from: number, to: number, hash: nu
     for (let k = 0; same && k < cached.length; k++) same = cached.charCodeAt(k) === b[from + k];
     if (same) return cached;
   }
-  // A copy, not a slice: a slice would keep this whole body alive in the cache.
-  const name = Buffer.from(s.slice(from, to), 'latin1').toString('latin1');
+  const name = body.toString('latin1', from, to);
   names[slot] = name;
   return name;
 }
@@ -187,7 +204,6 @@ function internName(s: string, b: Uint8Array, from: number, to: number, hash: nu
 class CanonicalReader {
   readonly #body: Buffer;
   readonly #b: Uint8Array;
-  readonly #s: string;
   readonly #limits: XmlLimits;
   #fields = new Int32Array(64 * FIELD_SLOTS);
   #fieldCount = 0;
@@ -198,31 +214,29 @@ class CanonicalReader {
   constructor(body: Buffer, limits: XmlLimits) {
     this.#body = body;
     this.#b = new Uint8Array(body.buffer, body.byteOffset, body.length);
-    this.#s = body.toString('latin1');
     this.#limits = limits;
   }
 
   read(): CanonicalMessage | undefined {
-    const s = this.#s;
     const b = this.#b;
-    let i = expect(s, 0, DECLARATION);
-    i = expect(s, this.#misc(i), ENVELOPE_START);
-    i = expect(s, this.#space(i, ENVELOPE), BODY_START);
-    i = expect(s, this.#space(i, BODY), CALL_START);
-    const organizationId = this.#id(this.#space(i, CALL), 'OrganizationId', ID_PREFIX.organization);
-    const actionId = this.#id(this.#space(this.#end, CALL), 'ActionId', ID_PREFIX.action);
+    let i = expect(b, 0, DECLARATION);
+    i = expect(b, this.#misc(i), ENVELOPE_START);
+    i = expect(b, this.#space(i, ENVELOPE), BODY_START);
+    i = expect(b, this.#space(i, BODY), CALL_START);
+    const organizationId = this.#id(this.#space(i, CALL), ORGANIZATION_ID, ID_PREFIX.organization);
+    const actionId = this.#id(this.#space(this.#end, CALL), ACTION_ID, ID_PREFIX.action);
     i = this.#space(this.#end, CALL);
     let sessionId: string | null | undefined = null;
-    if (i >= 0 && s.startsWith(SESSION_NIL, i)) this.#end = i + SESSION_NIL.length;
-    else sessionId = this.#simple(i, 'SessionId');
-    const enterpriseUrl = this.#simple(this.#space(this.#end, CALL), 'EnterpriseUrl');
-    const partnerUrl = this.#simple(this.#space(this.#end, CALL), 'PartnerUrl');
+    if (at(b, i, SESSION_NIL)) this.#end = i + SESSION_NIL.length;
+    else sessionId = this.#simple(i, SESSION_ID);
+    const enterpriseUrl = this.#simple(this.#space(this.#end, CALL), ENTERPRISE_URL);
+    const partnerUrl = this.#simple(this.#space(this.#end, CALL), PARTNER_URL);
     if (organizationId === null || actionId === null || sessionId === undefined
       || enterpriseUrl === undefined || partnerUrl === undefined) return undefined;
 
     const notifications: CanonicalNotification[] = [];
     i = this.#space(this.#end, CALL);
-    while (i >= 0 && s.startsWith(NOTIFICATION_START, i)) {
+    while (at(b, i, NOTIFICATION_START)) {
       if (notifications.length === MAX_NOTIFICATIONS) return undefined;
       const notification = this.#notification(i + NOTIFICATION_START.length, i);
       if (notification === undefined) return undefined;
@@ -230,9 +244,9 @@ class CanonicalReader {
       i = this.#space(this.#end, CALL);
     }
     if (notifications.length === 0) return undefined;
-    i = expect(s, i, TAIL[0]);
-    i = expect(s, this.#space(i, BODY), TAIL[1]);
-    i = expect(s, this.#space(i, ENVELOPE), TAIL[2]);
+    i = expect(b, i, TAIL[0]!);
+    i = expect(b, this.#space(i, BODY), TAIL[1]!);
+    i = expect(b, this.#space(i, ENVELOPE), TAIL[2]!);
     if (i < 0 || this.#misc(i) !== b.length) return undefined;
 
     const limits = this.#limits;
@@ -275,25 +289,26 @@ class CanonicalReader {
   }
 
   /** `<name>id</name>`: an id of plain characters that toId18 accepts with `prefix`, in 18-character form. */
-  #id(i: number, name: string, prefix: string): string | null {
+  #id(i: number, name: Uint8Array, prefix: string): string | null {
     const value = this.#simple(i, name);
     return value !== undefined && this.#flags === 0 ? toId18(value, prefix) : null;
   }
 
   /** `<name>value</name>` of the call's own namespace: its value as a string, or undefined. */
-  #simple(i: number, name: string): string | undefined {
+  #simple(i: number, name: Uint8Array): string | undefined {
+    const b = this.#b;
     this.#end = -1;
-    if (i < 0 || this.#b[i] !== LT || !this.#s.startsWith(name, i + 1) || this.#b[i + 1 + name.length] !== GT) return undefined;
+    if (i < 0 || b[i] !== LT || !at(b, i + 1, name) || b[i + 1 + name.length] !== GT) return undefined;
     const from = i + name.length + 2;
     const to = this.#value(from);
-    if (to < 0 || this.#b[to + 1] !== SLASH || !this.#s.startsWith(name, to + 2) || this.#b[to + 2 + name.length] !== GT) return undefined;
+    if (to < 0 || b[to + 1] !== SLASH || !at(b, to + 2, name) || b[to + 2 + name.length] !== GT) return undefined;
     this.#end = to + name.length + 3;
     return this.#string(from, to, this.#flags);
   }
 
   /** A value's characters: references decoded and line ends normalised, as the scanner reads them. */
   #string(from: number, to: number, flags: number): string {
-    let value = (flags & V_HIGH) === 0 ? this.#s.slice(from, to) : this.#body.toString('utf8', from, to);
+    let value = this.#body.toString((flags & V_HIGH) === 0 ? 'latin1' : 'utf8', from, to);
     if ((flags & V_CR) !== 0) value = value.replace(LINE_END, '\n');
     if ((flags & V_AMP) !== 0) value = value.replace(ENTITY, (_, name: string) => ENTITY_CHARS[name]!);
     return value;
@@ -337,9 +352,8 @@ class CanonicalReader {
 
   /** After '&': the index past one of the five predefined entities, or -1. */
   #entity(i: number): number {
-    const s = this.#s;
     for (const entity of ENTITIES) {
-      if (s.startsWith(entity, i)) return i + entity.length;
+      if (at(this.#b, i, entity)) return i + entity.length;
     }
     return -1;
   }
@@ -368,26 +382,25 @@ class CanonicalReader {
    * indentation, a canonical id, and values that the writer would escape back to the same bytes.
    */
   #notification(from: number, start: number): CanonicalNotification | undefined {
-    const s = this.#s;
     const b = this.#b;
     this.#whitespace[NOTIFICATION] = 0;
     this.#whitespace[SOBJECT] = 0;
     let verbatim = start >= 4 && b[start - 4] === 0x0a && b[start - 3] === SPACE && b[start - 2] === SPACE && b[start - 1] === SPACE;
     let i = this.#space(from, NOTIFICATION);
     verbatim &&= this.#indented(from, i, 4);
-    const idText = this.#simple(i, 'Id');
+    const idText = this.#simple(i, ID);
     const id = idText !== undefined && this.#flags === 0 ? toId18(idText, ID_PREFIX.notification) : null;
     if (id === null) return undefined;
     verbatim &&= id === idText;
     const afterId = this.#end;
     i = this.#space(afterId, NOTIFICATION);
     verbatim &&= this.#indented(afterId, i, 4);
-    i = expect(s, i, SOBJECT_TYPE);
+    i = expect(b, i, SOBJECT_TYPE);
     if (i < 0) return undefined;
     const typeEnd = this.#apiName(i);
     if (typeEnd < 0) return undefined;
-    const type = internName(s, b, i, typeEnd, this.#hash);
-    i = expect(s, typeEnd, SOBJECT_NS);
+    const type = internName(this.#body, b, i, typeEnd, this.#hash);
+    i = expect(b, typeEnd, SOBJECT_NS);
     if (i < 0) return undefined;
     const first = this.#fieldCount;
     if (b[i] === SLASH && b[i + 1] === GT) {
@@ -406,12 +419,12 @@ class CanonicalReader {
       }
       // '<sObject …></sObject>' is written '<sObject …/>'.
       verbatim &&= first < this.#fieldCount && this.#indented(j, i, 4);
-      i = expect(s, i, SOBJECT_END);
+      i = expect(b, i, SOBJECT_END);
     }
     const afterSObject = i;
     i = this.#space(i, NOTIFICATION);
     verbatim &&= this.#indented(afterSObject, i, 3);
-    i = expect(s, i, NOTIFICATION_END);
+    i = expect(b, i, NOTIFICATION_END);
     if (i < 0) return undefined;
     this.#end = i;
     verbatim &&= b[i] === 0x0a;
@@ -431,11 +444,10 @@ class CanonicalReader {
   #verbatim = false;
 
   /** `<sf:Name>value</sf:Name>`, `<sf:Name/>` or `<sf:Name xsi:nil="true"/>`: its end, or -1. */
-  #field(at: number): number {
-    const s = this.#s;
+  #field(start: number): number {
     const b = this.#b;
-    if (b[at + 1] !== 0x73 || b[at + 2] !== 0x66 || b[at + 3] !== COLON) return -1; // '<sf:'
-    const i = at + FIELD_START.length;
+    if (b[start + 1] !== 0x73 || b[start + 2] !== 0x66 || b[start + 3] !== COLON) return -1; // '<sf:'
+    const i = start + FIELD_START.length;
     const nameEnd = this.#apiName(i);
     if (nameEnd < 0) return -1;
     let value = nameEnd + 1;
@@ -456,7 +468,7 @@ class CanonicalReader {
     } else if (c === SLASH && b[nameEnd + 1] === GT) {
       end = nameEnd + 2;
       this.#verbatim = false;
-    } else if (c === SPACE && s.startsWith(FIELD_NIL, nameEnd)) {
+    } else if (c === SPACE && at(b, nameEnd, FIELD_NIL)) {
       value = -1;
       valueEnd = -1;
       end = nameEnd + FIELD_NIL.length;
