@@ -154,7 +154,10 @@ export interface CanonicalMessage extends MessageHead {
   readonly sessionId: string | null;
   readonly notifications: readonly CanonicalNotification[];
   readonly body: Buffer;
-  /** FIELD_SLOTS numbers a field: byte offsets into body, and the value's flags. */
+  /**
+   * FIELD_SLOTS numbers a field: byte offsets into body, and the value's flags. The table is the
+   * thread's one (see fieldTable): valid until the next readCanonical call.
+   */
   readonly fields: Int32Array;
   readonly fieldCount: number;
 }
@@ -179,6 +182,12 @@ function skipSpace(b: Uint8Array, i: number): number {
     i++;
   }
 }
+
+/**
+ * The field table, shared by all reads in this thread and grown as needed: allocating and zeroing
+ * a new one for each message cost a tenth of the read. At most maxElements rows.
+ */
+let fieldTable = new Int32Array(1024 * FIELD_SLOTS);
 
 /** Direct-mapped cache of API names, shared by all messages: a message repeats a few dozen. */
 const NAME_SLOTS = 1024;
@@ -205,7 +214,7 @@ class CanonicalReader {
   readonly #body: Buffer;
   readonly #b: Uint8Array;
   readonly #limits: XmlLimits;
-  #fields = new Int32Array(64 * FIELD_SLOTS);
+  #fields = fieldTable;
   #fieldCount = 0;
   /** Flags and end of the last value read. */
   #flags = 0;
@@ -481,7 +490,7 @@ class CanonicalReader {
     if (row + FIELD_SLOTS > fields.length) {
       const grown = new Int32Array(fields.length * 2);
       grown.set(fields);
-      this.#fields = fields = grown;
+      this.#fields = fields = fieldTable = grown;
     }
     fields[row + F_NAME] = i;
     fields[row + F_NAME_END] = nameEnd;
@@ -556,6 +565,7 @@ class NameSet {
 /**
  * Reads a body of Salesforce's own shape, or returns undefined for any other (which the general
  * way reads, or refuses with the right code). `limits` must be valid (parser.ts checkLimits).
+ * The result is valid until the next call in the same thread: write its body before then.
  *
  * @example readCanonical(readFileSync('contact-100.xml'), DEFAULT_XML_LIMITS)?.notifications.length // 100
  */
