@@ -14,9 +14,24 @@ const STALE_CONNECTION: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'E
 /** Largest answer read from an internal service: an Ack envelope is a few hundred bytes. */
 export const MAX_UPSTREAM_ANSWER_BYTES = 64 * 1024;
 
+/** A body to send: one buffer, or parts sent one after another (forward/canonical-body.ts). */
+export type ForwardBody = Buffer | readonly Buffer[];
+
+export function bodyLength(body: ForwardBody): number {
+  if (Buffer.isBuffer(body)) return body.length;
+  let length = 0;
+  for (const part of body) length += part.length;
+  return length;
+}
+
+/** The body as one buffer (a copy when it is in parts). */
+export function joinBody(body: ForwardBody): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.concat(body);
+}
+
 export interface UpstreamRequest {
   readonly target: URL;
-  readonly body: Buffer;
+  readonly body: ForwardBody;
   readonly contentType: string;
   readonly requestId: string;
   readonly timeoutMs: number;
@@ -66,7 +81,7 @@ export class UpstreamClient {
     // Every header is built here: nothing from the incoming request is passed on.
     const headers: Record<string, string | number> = {
       'Content-Type': request.contentType,
-      'Content-Length': request.body.length,
+      'Content-Length': bodyLength(request.body),
       'X-Request-Id': request.requestId,
       Accept: request.soapAction === undefined ? 'application/json' : 'text/xml',
     };
@@ -113,7 +128,14 @@ export class UpstreamClient {
           answered = true;
           this.#read(res, settle, resolve, reject);
         });
-        req.end(request.body);
+        const { body } = request;
+        if (Buffer.isBuffer(body)) {
+          req.end(body);
+        } else {
+          // Written before the socket is assigned, so node:http sends them in one writev.
+          for (let k = 0; k < body.length - 1; k++) req.write(body[k]);
+          req.end(body[body.length - 1]);
+        }
       };
       attempt(false);
     });

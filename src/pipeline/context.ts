@@ -1,6 +1,7 @@
 /** Everything one request carries through the stages. Stages fill it in order. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouteConfig } from '../config/types.js';
+import type { ForwardBody } from '../forward/upstream.js';
 import type { Runtime } from '../runtime.js';
 import type { MessageHead } from '../soap/types.js';
 import type { MessageSummary } from './summary.js';
@@ -26,7 +27,7 @@ export interface RequestContext {
   message: MessageHead | null;
   /** What is kept of the message after that (pipeline/summary.ts). */
   summary: MessageSummary | null;
-  forwardBody: Buffer | null;
+  forwardBody: ForwardBody | null;
   upstreamStatus: number | null;
   upstreamDurationMs: number | null;
   ack: boolean | null;

@@ -95,7 +95,9 @@ export function createStages(deps: StageDeps): readonly Stage[] {
       name: 'parse',
       async run(ctx) {
         const body = ctx.body as Buffer;
-        ctx.body = null; // the raw bytes are never used again: only the validated message goes on
+        // Only the validated message goes on (the rebuilt body may share bytes of it that were
+        // checked to be exactly what the writer would write: soap/prepare.ts).
+        ctx.body = null;
         const route = ctx.route!;
         const opts = { format: route.format, forwardSessionId: route.forwardSessionId, limits: deps.xmlLimits };
         // Large: in the worker thread, off the event loop.

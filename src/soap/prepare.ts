@@ -11,6 +11,7 @@
 import { buildCanonicalBody } from '../forward/canonical-body.js';
 import { buildJsonRequest } from '../forward/json-body.js';
 import { buildSoapRequest } from '../forward/soap-body.js';
+import type { ForwardBody } from '../forward/upstream.js';
 import type { RouteFormat } from '../config/types.js';
 import { readCanonical } from './canonical.js';
 import { readOutboundMessage } from './envelope.js';
@@ -27,10 +28,14 @@ export interface Prepared {
   /** What policy and the logs need; the SessionId and the field values are only in forwardBody. */
   readonly message: MessageHead;
   /** The sanitized body for the route's format, rebuilt from the validated message. */
-  readonly forwardBody: Buffer;
+  readonly forwardBody: ForwardBody;
 }
 
-/** Throws a GatewayError (GW_ERR_XML_*, GW_ERR_SOAP_*, GW_ERR_ID_INVALID, …) for a bad message. */
+/**
+ * Throws a GatewayError (GW_ERR_XML_*, GW_ERR_SOAP_*, GW_ERR_ID_INVALID, …) for a bad message.
+ * The rebuilt body may be in parts, some of them parts of `body` that were checked to be exactly
+ * what the writer would write: `body` must not change while the rebuilt body is in use.
+ */
 export function prepareMessage(body: Buffer, opts: PrepareOptions): Prepared {
   checkLimits(opts.limits);
   const canonical = readCanonical(body, opts.limits);

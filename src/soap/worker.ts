@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { isGatewayError } from '../errors.js';
+import { joinBody } from '../forward/upstream.js';
 import type { MessageHead } from './types.js';
 import { prepareMessage, type PrepareOptions } from './prepare.js';
 import { transferable } from './transfer.js';
@@ -45,7 +46,7 @@ parentPort?.on('message', (req: WorkerRequest) => {
     const prepared = prepareMessage(body, req.opts);
     // Transferred, not copied back: as it is when it has an ArrayBuffer of its own (a large
     // body does), else a copy that has.
-    const out = transferable(prepared.forwardBody);
+    const out = transferable(joinBody(prepared.forwardBody));
     answer = { id: req.id, ok: true, message: prepared.message, forwardBody: out };
     parentPort!.postMessage(answer, [out.buffer]);
     return;

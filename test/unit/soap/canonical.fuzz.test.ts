@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../src/errors.js';
 import { buildCanonicalBody } from '../../../src/forward/canonical-body.js';
 import { buildSoapRequest } from '../../../src/forward/soap-body.js';
+import { joinBody } from '../../../src/forward/upstream.js';
 import { toId18 } from '../../../src/policy/ids.js';
 import { readCanonical } from '../../../src/soap/canonical.js';
 import { readOutboundMessage } from '../../../src/soap/envelope.js';
@@ -51,7 +52,7 @@ function general(body: Buffer, limits: XmlLimits): Outcome | GatewayError {
 function fast(body: Buffer, limits: XmlLimits): Outcome | undefined {
   const message = readCanonical(body, limits);
   if (message === undefined) return undefined;
-  return { head: headOf(message), bodies: OPTIONS.map((o) => buildCanonicalBody(message, o.format, o.forwardSessionId)) };
+  return { head: headOf(message), bodies: OPTIONS.map((o) => joinBody(buildCanonicalBody(message, o.format, o.forwardSessionId))) };
 }
 
 /** What the fast path accepts, the general way accepts the same; returns whether the fast path took it. */
@@ -258,6 +259,27 @@ describe('the fast path on Salesforce-shaped messages', () => {
     fc.assert(fc.property(WRITTEN, fc.array(LAYOUT_EDIT, { minLength: 1, maxLength: 3 }), (body, edits) => {
       agree(edit(body, edits));
     }), { numRuns: 3_000 });
+  });
+
+  it('forwards verbatim notifications as parts of the received body, one part for each unbroken run', () => {
+    const notification = { id: toId18('04l5g0000J66H9T')!, type: 'Contact', fields: [{ name: 'Email', value: 'a@example.com' }, { name: 'Phone', value: null }] };
+    const quoted = { ...notification, id: toId18('04l5g0000J66H9V')!, fields: [{ name: 'LastName', value: "O'Brien" }] };
+    const written = buildSoapRequest({
+      organizationId: toId18('00D5g000004XyZq')!, actionId: toId18('04k5g000000Gm3Q')!, sessionId: null,
+      enterpriseUrl: 'https://acme.my.salesforce.com/e', partnerUrl: 'https://acme.my.salesforce.com/p',
+      notifications: [...Array.from({ length: 30 }, () => notification), quoted, ...Array.from({ length: 30 }, () => notification)],
+    }, { forwardSessionId: false });
+    // As Salesforce might send it: an apostrophe as it is (written back as &apos;), a blank line.
+    const received = Buffer.from(written.toString('latin1').replace('&apos;', "'").replace('</Notification>\n', '</Notification>\n\n'), 'latin1');
+    const prepared = prepareMessage(received, { format: 'soap', forwardSessionId: false, limits: DEFAULT_XML_LIMITS });
+    expect(joinBody(prepared.forwardBody).toString('latin1')).toBe(written.toString('latin1'));
+    const parts = prepared.forwardBody as readonly Buffer[];
+    const fromBody = parts.filter((part) => part.buffer === received.buffer);
+    // Head | 1st | (blank line: a new run) 2nd–30th | O'Brien, written | 32nd–61st | tail.
+    expect(parts).toHaveLength(6);
+    expect(fromBody).toHaveLength(3);
+    // The parts taken from the body are the received bytes of whole verbatim notifications.
+    for (const part of fromBody) expect(part.toString('latin1')).toMatch(/^ {3}<Notification>[^']*<\/Notification>\n$/);
   });
 
   it('finds a repeated field among hundreds, and takes hundreds of distinct ones', () => {
