@@ -469,7 +469,7 @@ class CanonicalReader {
   }
 
   /** Names of the fields of the sObject being read. */
-  readonly #names = new NameSet();
+  readonly #names = fieldNames;
   /** Whether the last field read is written back byte for byte as it came. */
   #verbatim = false;
 
@@ -530,15 +530,26 @@ class CanonicalReader {
  * hashes, holding rows of the field table, so that no string is made for a name. Cleared by
  * moving to a new generation; grown (and refilled from the table) at half full.
  */
-class NameSet {
+const GENERATION_MAX = 2 ** 31 - 1;
+
+export class NameSet {
   #rows = new Int32Array(64);
   #generations = new Int32Array(64);
   #hashes = new Int32Array(64);
-  #generation = 1;
+  #generation: number;
   #size = 0;
 
+  /** `generation` is for tests: where the count starts. */
+  constructor(generation = 1) {
+    this.#generation = generation;
+  }
+
   clear(): void {
-    this.#generation++;
+    // Generations are stored as int32: the count starts again before one would not fit.
+    if (++this.#generation === GENERATION_MAX) {
+      this.#generations.fill(0);
+      this.#generation = 1;
+    }
     this.#size = 0;
   }
 
@@ -582,6 +593,9 @@ class NameSet {
     }
   }
 }
+
+/** The thread's one NameSet, like fieldTable: a new one per message cost three typed arrays. */
+const fieldNames = new NameSet();
 
 /**
  * Reads a body of Salesforce's own shape, or returns undefined for any other (which the general

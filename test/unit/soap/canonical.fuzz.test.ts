@@ -18,7 +18,7 @@ import { buildCanonicalBody } from '../../../src/forward/canonical-body.js';
 import { buildSoapRequest } from '../../../src/forward/soap-body.js';
 import { joinBody } from '../../../src/forward/upstream.js';
 import { toId18 } from '../../../src/policy/ids.js';
-import { readCanonical } from '../../../src/soap/canonical.js';
+import { FIELD_SLOTS, NameSet, readCanonical } from '../../../src/soap/canonical.js';
 import { readOutboundMessage } from '../../../src/soap/envelope.js';
 import { DEFAULT_XML_LIMITS, parseXml } from '../../../src/soap/parser.js';
 import { buildForwardBody, headOf, prepareMessage } from '../../../src/soap/prepare.js';
@@ -280,6 +280,18 @@ describe('the fast path on Salesforce-shaped messages', () => {
     expect(fromBody).toHaveLength(3);
     // The parts taken from the body are the received bytes of whole verbatim notifications.
     for (const part of fromBody) expect(part.toString('latin1')).toMatch(/^ {3}<Notification>[^']*<\/Notification>\n$/);
+  });
+
+  it('finds repeated names after its generation counter starts again', () => {
+    const names = new NameSet(2 ** 31 - 5);
+    const body = Buffer.from('AbAb');
+    const fields = new Int32Array(2 * FIELD_SLOTS);
+    fields.set([0, 2, 0, 0, 0, 2, 4, 0, 0, 0]);
+    for (let round = 0; round < 10; round++) {
+      names.clear();
+      expect(names.add(body, fields, 0, 7)).toBe(true);
+      expect(names.add(body, fields, 1, 7)).toBe(false);
+    }
   });
 
   it('finds a repeated field among hundreds, and takes hundreds of distinct ones', () => {
