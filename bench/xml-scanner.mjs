@@ -16,7 +16,12 @@
  *                looks at every tag;
  *   full-soap    what the gateway does per request: parseXml + readOutboundMessage + the SOAP
  *                body (bytes);
- *   full-json    the same with the JSON body (Buffer.from of the JSON string, as the stage does).
+ *   full-json    the same with the JSON body (Buffer.from of the JSON string, as the stage does);
+ *   fast-soap    what the gateway does per request now: prepareMessage, which reads a message of
+ *                Salesforce's own shape the fast way (soap/canonical.ts, no tree, values copied as
+ *                bytes, verbatim notifications forwarded as parts of the body) and any other the
+ *                general way above; the table says which way each payload took;
+ *   fast-json    the same with the JSON body.
  *
  * Payloads: the 1/10/100-notification fixtures and the two maximum-size (5 MB) messages of
  * bench/lib/payloads.mjs. Small payloads: the best of several batch medians (µs per message);
@@ -31,6 +36,9 @@ import { DEFAULT_XML_LIMITS, parseXml } from '../dist/soap/parser.js';
 import { readOutboundMessage } from '../dist/soap/envelope.js';
 import { buildSoapRequest } from '../dist/forward/soap-body.js';
 import { buildJsonRequest } from '../dist/forward/json-body.js';
+import { bodyLength } from '../dist/forward/upstream.js';
+import { prepareMessage } from '../dist/soap/prepare.js';
+import { readCanonical } from '../dist/soap/canonical.js';
 import { maxFieldsMessage, maxTextMessage, notificationPayloads } from './lib/payloads.mjs';
 
 const QUICK = process.argv.includes('--quick');
@@ -94,6 +102,8 @@ const CANDIDATES = {
   },
   'full-soap': (buf) => buildSoapRequest(readOutboundMessage(parseXml(buf, DEFAULT_XML_LIMITS)), NO_SESSION).length,
   'full-json': (buf) => Buffer.from(buildJsonRequest(readOutboundMessage(parseXml(buf, DEFAULT_XML_LIMITS)), NO_SESSION)).length,
+  'fast-soap': (buf) => bodyLength(prepareMessage(buf, { format: 'soap', forwardSessionId: false, limits: DEFAULT_XML_LIMITS }).forwardBody),
+  'fast-json': (buf) => bodyLength(prepareMessage(buf, { format: 'json', forwardSessionId: false, limits: DEFAULT_XML_LIMITS }).forwardBody),
 };
 
 const notifications = notificationPayloads();
@@ -155,6 +165,7 @@ const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => Strin
 const row = (cells) => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
 const table = [row(header), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...lines.map(row)].join('\n')
   + (SaxesParser === undefined ? '\n(saxes could not be imported: not measured; SAXES=/path/to/saxes.js)' : '')
+  + `\nThe fast way took: ${PAYLOADS.map(([payload, buf]) => `${payload} ${readCanonical(buf, DEFAULT_XML_LIMITS) === undefined ? 'no' : 'yes'}`).join(', ')}.`
   + '\nSmall payloads: best of the batch medians; 5 MB: median of the runs, and the worst run (the event-loop pause).'
   + `\nNode ${process.version}, ${os.cpus().length} CPUs, load average ${loadBefore[0].toFixed(1)} before and ${os.loadavg()[0].toFixed(1)} after.`;
 

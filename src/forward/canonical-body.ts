@@ -30,18 +30,37 @@ const FIELD_CLOSE = bytes(SOAP_FIELD_CLOSE);
 const FIELD_END = bytes(SOAP_FIELD_END);
 const JSON_NULL = bytes('null');
 
-/** What a byte becomes in XML output (escapeText), and in JSON output (JSON.stringify). */
-const XML_ESCAPES: Readonly<Record<number, Uint8Array>> = {
-  0x22: bytes('&quot;'),
-  0x27: bytes('&apos;'),
-  0x3e: bytes('&gt;'),
-};
-const JSON_ESCAPES: Readonly<Record<number, Uint8Array>> = {
-  0x22: bytes('\\"'),
-  0x5c: bytes('\\\\'),
-  0x09: bytes('\\t'),
-  0x0a: bytes('\\n'),
-};
+const CR = 0x0d;
+const LF = 0x0a;
+const AMP = 0x26;
+
+/** How a format escapes bytes: what each becomes, if anything, and which need a look. */
+interface Escapes {
+  /** 1 for a byte that is not copied as it is: CR, and '&' when entities are decoded, too. */
+  readonly attention: Uint8Array;
+  readonly replacements: readonly (Uint8Array | undefined)[];
+  readonly decodeEntities: boolean;
+}
+
+function escapes(table: Readonly<Record<string, string>>, decodeEntities: boolean): Escapes {
+  const attention = new Uint8Array(256);
+  const replacements: (Uint8Array | undefined)[] = [];
+  for (const [c, replacement] of Object.entries(table)) {
+    attention[c.charCodeAt(0)] = 1;
+    replacements[c.charCodeAt(0)] = bytes(replacement);
+  }
+  attention[CR] = 1;
+  if (decodeEntities) attention[AMP] = 1;
+  return { attention, replacements, decodeEntities };
+}
+
+/**
+ * XML output (escapeText; entities are written as they came, since escapeText turns each
+ * character back into the same one), and JSON output (JSON.stringify; entities decoded).
+ */
+const XML_ESCAPES = escapes({ '"': '&quot;', '\'': '&apos;', '>': '&gt;' }, false);
+const JSON_ESCAPES = escapes({ '"': '\\"', '\\': '\\\\', '\t': '\\t', '\n': '\\n' }, true);
+
 /**
  * The character of the predefined entity whose '&' is at k (the reader let no other through), and
  * in entityLength its length in bytes, '&' and ';' included.
@@ -62,9 +81,6 @@ function entityAt(body: Buffer, k: number): number {
   }
 }
 
-const CR = 0x0d;
-const LF = 0x0a;
-const AMP = 0x26;
 
 /** Bytes out, grown by doubling; every write is preceded by room() for its most bytes. */
 class ByteWriter {
@@ -124,11 +140,16 @@ class ByteWriter {
  * A value's bytes [from, to) as character data in `format`: line ends normalised, references
  * decoded, escaped as the format's writer escapes the decoded characters.
  */
-function writeEscaped(w: ByteWriter, body: Buffer, from: number, to: number, escapes: Readonly<Record<number, Uint8Array>>, decodeEntities: boolean): void {
+function writeEscaped(w: ByteWriter, body: Buffer, from: number, to: number, escapes: Escapes): void {
+  const { attention, replacements, decodeEntities } = escapes;
   const out = w.out;
   let p = w.p;
   for (let k = from; k < to; k++) {
     let c = body[k]!;
+    if (attention[c] === 0) {
+      out[p++] = c;
+      continue;
+    }
     if (c === CR) {
       if (body[k + 1] === LF) k++;
       c = LF;
@@ -136,11 +157,11 @@ function writeEscaped(w: ByteWriter, body: Buffer, from: number, to: number, esc
       c = entityAt(body, k);
       k += entityLength - 1;
     }
-    const escaped = escapes[c];
-    if (escaped === undefined) {
+    const replacement = replacements[c];
+    if (replacement === undefined) {
       out[p++] = c;
     } else {
-      for (let e = 0; e < escaped.length; e++) out[p++] = escaped[e]!;
+      for (let e = 0; e < replacement.length; e++) out[p++] = replacement[e]!;
     }
   }
   w.p = p;
@@ -200,8 +221,7 @@ function soapBody(msg: CanonicalMessage, opts: ForwardBodyOptions): ForwardBody 
         continue;
       }
       w.out[w.p++] = 0x3e; // '>'
-      // Entities are written as they came: escapeText turns the character back into the same one.
-      if (escape) writeEscaped(w, body, value, valueEnd, XML_ESCAPES, false);
+      if (escape) writeEscaped(w, body, value, valueEnd, XML_ESCAPES);
       else w.copy(body, value, valueEnd);
       w.put(FIELD_CLOSE);
       w.copy(body, name, nameEnd);
@@ -249,7 +269,7 @@ function jsonBody(msg: CanonicalMessage, opts: ForwardBodyOptions): Buffer {
         continue;
       }
       out[w.p++] = 0x22;
-      if (escape) writeEscaped(w, body, value, valueEnd, JSON_ESCAPES, true);
+      if (escape) writeEscaped(w, body, value, valueEnd, JSON_ESCAPES);
       else w.copy(body, value, valueEnd);
       w.out[w.p++] = 0x22;
     }
