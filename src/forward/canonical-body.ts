@@ -12,10 +12,8 @@
  */
 import type { RouteFormat } from '../config/types.js';
 import type { ForwardBody } from './upstream.js';
-import {
-  FIELD_SLOTS, F_FLAGS, F_NAME, F_NAME_END, F_VALUE, F_VALUE_END, V_AMP, V_CR, V_JSON, V_XML,
-  type CanonicalMessage,
-} from '../soap/canonical.js';
+import type { CanonicalMessage } from '../soap/canonical.js';
+import { FIELD_SLOTS, F_FLAGS, F_NAME, F_NAME_END, F_VALUE, F_VALUE_END, V_AMP, V_CR, V_JSON, V_XML } from '../soap/canonical-shape.js';
 import { jsonHead, jsonNotificationStart } from './json-body.js';
 import {
   SOAP_FIELD_CLOSE, SOAP_FIELD_END, SOAP_FIELD_NIL, SOAP_FIELD_START, SOAP_NOTIFICATION_END, SOAP_TAIL,

@@ -3,7 +3,8 @@
  * call"): the same declaration, prefixes and namespace declarations on every message, one
  * element a line. It reads such a body in one pass over its bytes, with no element tree and no
  * string per field: each field is a pair of byte ranges (name, value) in a table that the
- * writers (forward/canonical-body.ts) copy from, escaping where the output needs it.
+ * writers (forward/canonical-body.ts) copy from, escaping where the output needs it. The shape
+ * itself is in canonical-shape.ts, the check for repeated names in field-names.ts.
  *
  * It never decides that a message is bad. At the first byte that is not exactly that shape
  * (another prefix, a comment, CDATA, a character reference, a repeated field, an id that does
@@ -17,126 +18,17 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { ID_PREFIX, toId18 } from '../policy/ids.js';
+import {
+  ACTION_ID, API_CHAR, API_NAME_MAX, BODY, BODY_START, CALL, CALL_START, COLON, DECLARATION, ENTERPRISE_URL, ENTITIES,
+  ENTITY, ENTITY_CHARS, ENVELOPE, ENVELOPE_START, FIELD_NIL, FIELD_SLOTS, FIELD_START, FIELD_END, F_FLAGS, F_NAME,
+  F_NAME_END, F_VALUE, F_VALUE_END, GT, HEAD_ELEMENTS, ID, LETTER, LINE_END, LT, MIN_ATTRIBUTES_PER_ELEMENT, MIN_DEPTH,
+  MIN_NAME_LENGTH, MIN_TEXT_LENGTH, NOTIFICATION, NOTIFICATION_ELEMENTS, NOTIFICATION_END, NOTIFICATION_START,
+  ORGANIZATION_ID, PARTNER_URL, RBRACKET, SESSION_ID, SESSION_NIL, SLASH, SOBJECT, SOBJECT_END, SOBJECT_NS,
+  SOBJECT_TYPE, SPACE, TAIL, VALUE_CLASS, V_AMP, V_BAD, V_CR, V_EF, V_HIGH, V_STOP, V_XML, at, expect, skipSpace,
+} from './canonical-shape.js';
 import { MAX_NOTIFICATIONS } from './envelope.js';
+import { NameSet } from './field-names.js';
 import type { MessageHead, NotificationHead, XmlLimits } from './types.js';
-
-// ---- the shape ------------------------------------------------------------------------------
-
-function ascii(text: string): Uint8Array {
-  return Uint8Array.from(text, (c) => c.charCodeAt(0));
-}
-
-const DECLARATION = ascii('<?xml version="1.0" encoding="UTF-8"?>');
-const ENVELOPE_START = ascii('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"'
-  + ' xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">');
-const BODY_START = ascii('<soapenv:Body>');
-const CALL_START = ascii('<notifications xmlns="http://soap.sforce.com/2005/09/outbound">');
-const SESSION_NIL = ascii('<SessionId xsi:nil="true"/>');
-const NOTIFICATION_START = ascii('<Notification>');
-const NOTIFICATION_END = ascii('</Notification>');
-const SOBJECT_TYPE = ascii('<sObject xsi:type="sf:');
-const SOBJECT_NS = ascii('" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"');
-const SOBJECT_END = ascii('</sObject>');
-const FIELD_START = ascii('<sf:');
-const FIELD_END = ascii('</sf:');
-const FIELD_NIL = ascii(' xsi:nil="true"/>');
-const TAIL = ['</notifications>', '</soapenv:Body>', '</soapenv:Envelope>'].map(ascii);
-/** The call's own elements read by #simple. */
-const ORGANIZATION_ID = ascii('OrganizationId');
-const ACTION_ID = ascii('ActionId');
-const SESSION_ID = ascii('SessionId');
-const ENTERPRISE_URL = ascii('EnterpriseUrl');
-const PARTNER_URL = ascii('PartnerUrl');
-const ID = ascii('Id');
-
-/**
- * Elements outside the notifications, and per notification besides its fields. The scanner also
- * caps attributes (namespace declarations included) at maxElements, but in this shape every
- * attribute sits on an element that is counted and there are more elements than attributes
- * (4 + 2 a notification + 1 per nil field or SessionId, against 8 + 3 + 1 per field).
- */
-const HEAD_ELEMENTS = 8;
-const NOTIFICATION_ELEMENTS = 3;
-
-/** The element-only elements, for counting their whitespace. */
-const ENVELOPE = 0;
-const BODY = 1;
-const CALL = 2;
-const NOTIFICATION = 3;
-const SOBJECT = 4;
-
-/** Limits below these could refuse a message of this shape: such a configuration takes the general way. */
-const MIN_DEPTH = 6;
-const MIN_ATTRIBUTES_PER_ELEMENT = 3;
-/** 'soapenv:Envelope', and 'sf:' + an 80-character API name. */
-const MIN_NAME_LENGTH = 83;
-/** The namespace URIs and 'sf:' + an API name, as attribute values. */
-const MIN_TEXT_LENGTH = 128;
-
-/** API names (envelope.ts SOBJECT_NAME): a letter, then letters, digits and '_', 80 at most. */
-const API_NAME_MAX = 80;
-
-// ---- bytes ----------------------------------------------------------------------------------
-
-const LT = 0x3c;
-const GT = 0x3e;
-const AMP = 0x26;
-const QUOTE = 0x22;
-const SLASH = 0x2f;
-const COLON = 0x3a;
-const SPACE = 0x20;
-const RBRACKET = 0x5d;
-
-/** What a byte of character data asks of the reader and of the writers. */
-export const V_STOP = 1; // '<': the value ends (anything but its end tag sends the message the general way)
-export const V_AMP = 2; // a reference: one of the five predefined entities, or the general way
-export const V_CR = 4; // a CR: line ends are normalised to LF (XML 1.0 section 2.11)
-const V_BAD = 8; // a C0 control other than tab, LF and CR: not an XML Char
-export const V_XML = 16; // '"', "'" or '>': escaped in XML output (soap/xml-escape.ts escapeText)
-export const V_JSON = 32; // '"', '\', tab or LF: escaped in JSON output
-export const V_HIGH = 64; // part of a multi-byte UTF-8 sequence
-const V_EF = 128; // lead byte of U+F000..U+FFFF, which include the non-characters U+FFFE and U+FFFF
-
-const VALUE_CLASS = new Uint8Array(256);
-for (let c = 0; c < 0x20; c++) VALUE_CLASS[c] = V_BAD;
-VALUE_CLASS[0x09] = V_JSON;
-VALUE_CLASS[0x0a] = V_JSON;
-VALUE_CLASS[0x0d] = V_CR;
-VALUE_CLASS[QUOTE] = V_XML | V_JSON;
-VALUE_CLASS[0x27] = V_XML;
-VALUE_CLASS[GT] = V_XML;
-VALUE_CLASS[0x5c] = V_JSON;
-VALUE_CLASS[AMP] = V_AMP;
-VALUE_CLASS[LT] = V_STOP;
-for (let c = 0x80; c < 0x100; c++) VALUE_CLASS[c] = V_HIGH;
-VALUE_CLASS[0xef] = V_HIGH | V_EF;
-
-/** ASCII letters, and letters, digits and '_'. */
-const LETTER = new Uint8Array(256);
-const API_CHAR = new Uint8Array(256);
-for (let c = 0; c < 128; c++) {
-  const letter = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-  LETTER[c] = letter ? 1 : 0;
-  API_CHAR[c] = letter || (c >= 0x30 && c <= 0x39) || c === 0x5f ? 1 : 0;
-}
-
-/** The five predefined entities (XML 1.0 section 4.6), without '&'. */
-const ENTITIES = ['amp;', 'lt;', 'gt;', 'quot;', 'apos;'].map(ascii);
-const ENTITY_CHARS: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: '\'' };
-const ENTITY = /&(amp|lt|gt|quot|apos);/g;
-const LINE_END = /\r\n?/g;
-
-// ---- the result -----------------------------------------------------------------------------
-
-/** Slots of one field in CanonicalMessage.fields. */
-export const FIELD_SLOTS = 5;
-export const F_NAME = 0;
-export const F_NAME_END = 1;
-/** -1 for an xsi:nil field. */
-export const F_VALUE = 2;
-export const F_VALUE_END = 3;
-/** OR of the value's VALUE_CLASS bits. */
-export const F_FLAGS = 4;
 
 export interface CanonicalNotification extends NotificationHead {
   /** Its fields: rows [first, end) of CanonicalMessage.fields. */
@@ -162,26 +54,6 @@ export interface CanonicalMessage extends MessageHead {
   readonly fieldCount: number;
 }
 
-/** Whether the bytes at i are `literal`. */
-function at(b: Uint8Array, i: number, literal: Uint8Array): boolean {
-  if (i < 0 || i + literal.length > b.length) return false;
-  for (let k = 0; k < literal.length; k++) if (b[i + k] !== literal[k]) return false;
-  return true;
-}
-
-/** A fixed part: advance past `literal` at i, or -1. */
-function expect(b: Uint8Array, i: number, literal: Uint8Array): number {
-  return at(b, i, literal) ? i + literal.length : -1;
-}
-
-/** XML 1.0 section 2.3 S between elements (element-only content: ignorable). */
-function skipSpace(b: Uint8Array, i: number): number {
-  for (;;) {
-    const c = b[i];
-    if (c !== SPACE && c !== 0x0a && c !== 0x09 && c !== 0x0d) return i;
-    i++;
-  }
-}
 
 /**
  * The field table, shared by all reads in this thread and grown as needed: allocating and zeroing
@@ -522,75 +394,6 @@ class CanonicalReader {
     if (!this.#names.add(b, fields, this.#fieldCount, this.#hash)) return -1;
     this.#fieldCount++;
     return end;
-  }
-}
-
-/**
- * The set of field names of one sObject, to find a repeated one: open addressing on the names'
- * hashes, holding rows of the field table, so that no string is made for a name. Cleared by
- * moving to a new generation; grown (and refilled from the table) at half full.
- */
-const GENERATION_MAX = 2 ** 31 - 1;
-
-export class NameSet {
-  #rows = new Int32Array(64);
-  #generations = new Int32Array(64);
-  #hashes = new Int32Array(64);
-  #generation: number;
-  #size = 0;
-
-  /** `generation` is for tests: where the count starts. */
-  constructor(generation = 1) {
-    this.#generation = generation;
-  }
-
-  clear(): void {
-    // Generations are stored as int32: the count starts again before one would not fit.
-    if (++this.#generation === GENERATION_MAX) {
-      this.#generations.fill(0);
-      this.#generation = 1;
-    }
-    this.#size = 0;
-  }
-
-  /** Adds the name of field `row`; false if the set already holds it. */
-  add(b: Uint8Array, fields: Int32Array, row: number, hash: number): boolean {
-    if (2 * (this.#size + 1) > this.#rows.length) this.#grow(b, fields);
-    const mask = this.#rows.length - 1;
-    const from = fields[row * FIELD_SLOTS + F_NAME]!;
-    const length = fields[row * FIELD_SLOTS + F_NAME_END]! - from;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      if (this.#generations[slot] !== this.#generation) {
-        this.#generations[slot] = this.#generation;
-        this.#rows[slot] = row;
-        this.#hashes[slot] = hash;
-        this.#size++;
-        return true;
-      }
-      if (this.#hashes[slot] !== hash) continue;
-      const other = this.#rows[slot]! * FIELD_SLOTS;
-      const otherFrom = fields[other + F_NAME]!;
-      if (fields[other + F_NAME_END]! - otherFrom !== length) continue;
-      let same = true;
-      for (let k = 0; same && k < length; k++) same = b[from + k] === b[otherFrom + k];
-      if (same) return false;
-    }
-  }
-
-  #grow(b: Uint8Array, fields: Int32Array): void {
-    const rows = this.#rows;
-    const generations = this.#generations;
-    const hashes = this.#hashes;
-    const size = rows.length * 2;
-    this.#rows = new Int32Array(size);
-    this.#generations = new Int32Array(size);
-    this.#hashes = new Int32Array(size);
-    const generation = this.#generation;
-    this.#generation = 1;
-    this.#size = 0;
-    for (let slot = 0; slot < rows.length; slot++) {
-      if (generations[slot] === generation) this.add(b, fields, rows[slot]!, hashes[slot]!);
-    }
   }
 }
 
