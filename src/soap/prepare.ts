@@ -40,7 +40,10 @@ export function prepareMessage(body: Buffer, opts: PrepareOptions): Prepared {
   checkLimits(opts.limits);
   const canonical = readCanonical(body, opts.limits);
   if (canonical !== undefined) {
-    return { message: headOf(canonical), forwardBody: buildCanonicalBody(canonical, opts.format, opts.forwardSessionId) };
+    const { organizationId, actionId, enterpriseUrl, partnerUrl, notifications } = canonical;
+    // Its notifications hold ids, types and offsets only (nothing of the body): kept as they are.
+    const message = { organizationId, actionId, enterpriseUrl, partnerUrl, notifications };
+    return { message, forwardBody: buildCanonicalBody(canonical, opts.format, opts.forwardSessionId) };
   }
   const message = readOutboundMessage(parseXml(body, opts.limits));
   return { message: headOf(message), forwardBody: buildForwardBody(message, opts.format, opts.forwardSessionId) };
