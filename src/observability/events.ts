@@ -18,6 +18,8 @@ export interface RequestDecision {
   readonly organizationId: string | null;
   readonly actionId: string | null;
   readonly notificationCount: number | null;
+  /** Which reader took the message (`fast` for Salesforce's own layout); null when it was not read. */
+  readonly parseWay: 'fast' | 'general' | null;
   readonly upstreamStatus: number | null;
   readonly durationMs: number;
   readonly upstreamDurationMs: number | null;

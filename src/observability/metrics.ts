@@ -94,6 +94,12 @@ export function createMetrics(events: GatewayEvents, opts: MetricsOptions): Gate
     buckets: [...DURATION_BUCKETS],
     registers,
   });
+  const parsed = new Counter({
+    name: 'sfom_messages_parsed_total',
+    help: 'Messages read and validated, by the reader that took them: fast (Salesforce\'s own layout) or general',
+    labelNames: ['way'] as const,
+    registers,
+  });
   const refused = new Counter({
     name: 'sfom_connections_refused_total',
     help: 'Connections closed before TLS, by reason (allowlist, connection_limit, per_ip_limit, ...)',
@@ -141,12 +147,16 @@ export function createMetrics(events: GatewayEvents, opts: MetricsOptions): Gate
   const requestCounters = new Map<string, ReturnType<typeof requests.labels>>();
   const durations = new Map<string, ReturnType<typeof requestDuration.labels>>();
   const upstreamDurations = new Map<string, ReturnType<typeof upstreamDuration.labels>>();
+  // Both ways exist from the start (0), so a dashboard can show the share of the fast way.
+  const parsedByWay = [parsed.labels({ way: 'fast' }), parsed.labels({ way: 'general' })];
+  for (const child of parsedByWay) child.inc(0);
   const onRequest = (d: RequestDecision): void => {
     const route = routeLabel(d.route);
     const outcome = OUTCOMES.has(d.outcome) ? d.outcome : OTHER;
     const reason = REASONS.has(d.reason) ? d.reason : OTHER;
     bound(requestCounters, `${route}\n${outcome}\n${reason}`, () => requests.labels({ route, outcome, reason })).inc();
     bound(durations, route, () => requestDuration.labels({ route })).observe(d.durationMs / 1000);
+    if (d.parseWay !== null) parsedByWay[d.parseWay === 'fast' ? 0 : 1]!.inc();
     if (d.upstreamDurationMs !== null) {
       bound(upstreamDurations, route, () => upstreamDuration.labels({ route })).observe(d.upstreamDurationMs / 1000);
     }

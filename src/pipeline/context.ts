@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouteConfig } from '../config/types.js';
 import type { ForwardBody } from '../forward/upstream.js';
 import type { Runtime } from '../runtime.js';
+import type { ParseWay } from '../soap/prepare.js';
 import type { MessageHead } from '../soap/types.js';
 import type { MessageSummary } from './summary.js';
 
@@ -28,6 +29,8 @@ export interface RequestContext {
   /** What is kept of the message after that (pipeline/summary.ts). */
   summary: MessageSummary | null;
   forwardBody: ForwardBody | null;
+  /** Which reader took the message (soap/prepare.ts), once it is read. */
+  parseWay: ParseWay | null;
   upstreamStatus: number | null;
   upstreamDurationMs: number | null;
   ack: boolean | null;

@@ -79,6 +79,7 @@ export function decisionOf(ctx: RequestContext, error: GatewayError | null): Req
     organizationId: msg?.organizationId ?? summary?.organizationId ?? null,
     actionId: msg?.actionId ?? summary?.actionId ?? null,
     notificationCount: msg?.notifications.length ?? summary?.notificationCount ?? null,
+    parseWay: ctx.parseWay,
     upstreamStatus: ctx.upstreamStatus,
     durationMs: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000,
     upstreamDurationMs: ctx.upstreamDurationMs === null ? null : Math.round(ctx.upstreamDurationMs * 1000) / 1000,

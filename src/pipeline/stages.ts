@@ -104,6 +104,7 @@ export function createStages(deps: StageDeps): readonly Stage[] {
         const prepared = body.length >= OFFLOAD_MIN_BYTES ? await deps.preparePool.prepare(body, opts) : prepareMessage(body, opts);
         ctx.message = prepared.message;
         ctx.forwardBody = prepared.forwardBody;
+        ctx.parseWay = prepared.way;
       },
     },
     {

@@ -24,11 +24,15 @@ export interface PrepareOptions {
   readonly limits: XmlLimits;
 }
 
+/** Which reader took the message: the fast way for Salesforce's own layout, or the general one. */
+export type ParseWay = 'fast' | 'general';
+
 export interface Prepared {
   /** What policy and the logs need; the SessionId and the field values are only in forwardBody. */
   readonly message: MessageHead;
   /** The sanitized body for the route's format, rebuilt from the validated message. */
   readonly forwardBody: ForwardBody;
+  readonly way: ParseWay;
 }
 
 /**
@@ -43,10 +47,10 @@ export function prepareMessage(body: Buffer, opts: PrepareOptions): Prepared {
     const { organizationId, actionId, enterpriseUrl, partnerUrl, notifications } = canonical;
     // Its notifications hold ids, types and offsets only (nothing of the body): kept as they are.
     const message = { organizationId, actionId, enterpriseUrl, partnerUrl, notifications };
-    return { message, forwardBody: buildCanonicalBody(canonical, opts.format, opts.forwardSessionId) };
+    return { message, forwardBody: buildCanonicalBody(canonical, opts.format, opts.forwardSessionId), way: 'fast' };
   }
   const message = readOutboundMessage(parseXml(body, opts.limits));
-  return { message: headOf(message), forwardBody: buildForwardBody(message, opts.format, opts.forwardSessionId) };
+  return { message: headOf(message), forwardBody: buildForwardBody(message, opts.format, opts.forwardSessionId), way: 'general' };
 }
 
 /** The sanitized body for a route: a clean SOAP envelope or the JSON document, as bytes. */

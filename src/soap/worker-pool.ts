@@ -46,7 +46,7 @@ export class PreparePool {
       this.#pending.delete(answer.id);
       if (answer.ok) {
         const forwardBody = Buffer.from(answer.forwardBody.buffer, answer.forwardBody.byteOffset, answer.forwardBody.byteLength);
-        pending.resolve({ message: answer.message, forwardBody });
+        pending.resolve({ message: answer.message, forwardBody, way: answer.way });
       } else {
         const code = (answer.code in ERRORS ? answer.code : 'GW_ERR_INTERNAL') as ErrorCode;
         pending.reject(new GatewayError(code, answer.detail));

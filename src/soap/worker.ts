@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { isGatewayError } from '../errors.js';
 import { joinBody } from '../forward/upstream.js';
 import type { MessageHead } from './types.js';
-import { prepareMessage, type PrepareOptions } from './prepare.js';
+import { prepareMessage, type ParseWay, type PrepareOptions } from './prepare.js';
 import { transferable } from './transfer.js';
 
 export interface WorkerRequest {
@@ -18,7 +18,7 @@ export interface WorkerRequest {
 }
 
 export type WorkerAnswer =
-  | { readonly id: number; readonly ok: true; readonly message: MessageHead; readonly forwardBody: Uint8Array }
+  | { readonly id: number; readonly ok: true; readonly message: MessageHead; readonly forwardBody: Uint8Array; readonly way: ParseWay }
   | { readonly id: number; readonly ok: false; readonly code: string; readonly detail: string | undefined };
 
 /**
@@ -47,7 +47,7 @@ parentPort?.on('message', (req: WorkerRequest) => {
     // Transferred, not copied back: as it is when it has an ArrayBuffer of its own (a large
     // body does), else a copy that has.
     const out = transferable(joinBody(prepared.forwardBody));
-    answer = { id: req.id, ok: true, message: prepared.message, forwardBody: out };
+    answer = { id: req.id, ok: true, message: prepared.message, forwardBody: out, way: prepared.way };
     parentPort!.postMessage(answer, [out.buffer]);
     return;
   } catch (err) {

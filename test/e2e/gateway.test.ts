@@ -64,6 +64,22 @@ describe('a valid outbound message', () => {
     expect(forwarded.match(/<Notification>/g)).toHaveLength(100);
   });
 
+  it('reads a message in Salesforce\'s own layout the fast way and any other the general way, with the same result', async () => {
+    const parsed = async (): Promise<string[]> => (await h.gateway.metrics.metrics()).split('\n').filter((l) => l.startsWith('sfom_messages_parsed_total{'));
+    const before = await parsed();
+    // The same message with another prefix for the SOAP envelope namespace: equally valid.
+    const otherLayout = contact1.replaceAll('soapenv:', 'env:').replace('xmlns:soapenv=', 'xmlns:env=');
+    const fast = await post(h.port, h.salesforce, { body: contact1 });
+    const general = await post(h.port, h.salesforce, { body: otherLayout });
+    expect([fast.status, general.status]).toEqual([200, 200]);
+    expect(general.body).toContain('<Ack>true</Ack>');
+    expect(h.upstream.received.map((r) => r.body)).toEqual([h.upstream.received[0]!.body, h.upstream.received[0]!.body]);
+    const count = (lines: string[], way: string): number => Number(lines.find((l) => l.includes(`way="${way}"`))?.split(' ')[1]);
+    const after = await parsed();
+    expect(count(after, 'fast') - count(before, 'fast')).toBe(1);
+    expect(count(after, 'general') - count(before, 'general')).toBe(1);
+  });
+
   it('is forwarded as JSON on a json route', async () => {
     h.upstream.format = 'json';
     const answer = await post(h.port, h.salesforce, { path: '/outbound/json', body: contact1 });

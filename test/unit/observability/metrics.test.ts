@@ -15,7 +15,7 @@ function decision(over: Partial<RequestDecision>): RequestDecision {
   return {
     requestId: 'r1', outcome: 'acked', reason: 'OK', status: 200, remoteAddress: '127.0.0.1',
     clientCertFingerprint: null, route: '/outbound/contact', organizationId: null, actionId: null,
-    notificationCount: 1, upstreamStatus: 200, durationMs: 12, upstreamDurationMs: 7, detail: undefined,
+    notificationCount: 1, parseWay: 'fast', upstreamStatus: 200, durationMs: 12, upstreamDurationMs: 7, detail: undefined,
     ...over,
   };
 }
@@ -47,6 +47,25 @@ describe('createMetrics', () => {
       'sfom_requests_total{route="",outcome="rejected",reason="GW_ERR_NOT_FOUND"} 1',
       'sfom_requests_total{route="/outbound/contact",outcome="failed",reason="GW_ERR_UPSTREAM_TIMEOUT"} 1',
     ]);
+  });
+
+  it('counts the messages each reader took, from zero', async () => {
+    const bus = new GatewayEvents();
+    const own = createMetrics(bus, { routes: () => ROUTES, defaultMetrics: false });
+    expect(lines(await own.metrics(), 'sfom_messages_parsed_total')).toEqual([
+      'sfom_messages_parsed_total{way="fast"} 0',
+      'sfom_messages_parsed_total{way="general"} 0',
+    ]);
+    bus.emit('request', decision({}));
+    bus.emit('request', decision({}));
+    bus.emit('request', decision({ parseWay: 'general' }));
+    // Refused before it was read (or while reading it): no reader took it.
+    bus.emit('request', decision({ parseWay: null, outcome: 'rejected', reason: 'GW_ERR_XML_DOCTYPE', status: 400, upstreamDurationMs: null }));
+    expect(lines(await own.metrics(), 'sfom_messages_parsed_total')).toEqual([
+      'sfom_messages_parsed_total{way="fast"} 2',
+      'sfom_messages_parsed_total{way="general"} 1',
+    ]);
+    own.close();
   });
 
   it('observes request and upstream durations in seconds', async () => {
