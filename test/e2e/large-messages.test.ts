@@ -31,8 +31,11 @@ function padded(bytes: number, filler = 'x'): string {
 
 describe('large messages', () => {
   it('forwards a 4.5 MB message with the same meaning and keeps the event loop turning', async () => {
-    // Encoded before the measurement: the client runs on the gateway's thread (see below).
-    const body = Buffer.from(padded(4_500_000, 'a&amp;b '));
+    // Encoded before the measurement: the client runs on the gateway's thread (see below). Another
+    // prefix for the envelope's namespace: equally valid, but not Salesforce's own layout, so the
+    // worker reads it the general way (soap/prepare.ts), the one whose parse is long enough to
+    // stall the loop (Salesforce's own layout is read in a few milliseconds).
+    const body = Buffer.from(padded(4_500_000, 'a&amp;b ').replaceAll('soapenv:', 'env:').replace('xmlns:soapenv=', 'xmlns:env='));
     expect(body.length).toBeGreaterThan(4_000_000);
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
@@ -49,8 +52,9 @@ describe('large messages', () => {
     // parse, which is timed here on this thread, under the same load as the exchange above (a
     // fixed bound failed on a busy CI machine when everything ran slower).
     const started = performance.now();
-    prepareMessage(body, { format: 'soap', forwardSessionId: false, limits: DEFAULT_XML_LIMITS });
+    const inline = prepareMessage(body, { format: 'soap', forwardSessionId: false, limits: DEFAULT_XML_LIMITS });
     const inlineMs = performance.now() - started;
+    expect(inline.way).toBe('general');
     const pauseMs = delay.max / 1e6;
     console.log(`worst event-loop pause while a 4.5 MB message was handled: ${pauseMs.toFixed(1)} ms (the parse alone, inline: ${inlineMs.toFixed(1)} ms)`);
     // At most half of it: the parse on this thread would be a pause of all of it.
