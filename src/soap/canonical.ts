@@ -139,17 +139,8 @@ class CanonicalReader {
     if (elements > limits.maxElements) return undefined;
     // Only values can hold bytes above 0x7f; the scanner refuses invalid UTF-8 anywhere.
     if (this.#high && !isUtf8(this.#body)) return undefined;
-    return {
-      organizationId,
-      actionId,
-      sessionId,
-      enterpriseUrl,
-      partnerUrl,
-      notifications,
-      body: this.#body,
-      fields: this.#fields,
-      fieldCount: this.#fieldCount,
-    };
+    const [body, fields, fieldCount] = [this.#body, this.#fields, this.#fieldCount];
+    return { organizationId, actionId, sessionId, enterpriseUrl, partnerUrl, notifications, body, fields, fieldCount };
   }
 
   /** End of the last element read; -1 once off the shape. */
