@@ -7,8 +7,10 @@
  *
  * A value is copied as it is unless its flags say it holds something its format escapes; then it
  * is written a byte at a time: line ends normalised (XML 1.0 section 2.11), entities decoded,
- * and what the format needs escaped escaped again. Equality with the general builders is what
- * test/unit/soap/canonical.fuzz.test.ts checks.
+ * and what the format needs escaped escaped again. A notification the reader found verbatim
+ * (its received bytes are exactly what the lines below would write) is not written at all: in a
+ * large SOAP body it is forwarded as that part of the received buffer. Equality with the general
+ * builders is what test/unit/soap/canonical.fuzz.test.ts checks.
  */
 import type { RouteFormat } from '../config/types.js';
 import type { ForwardBody } from './upstream.js';

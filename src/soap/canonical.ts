@@ -58,7 +58,6 @@ export interface CanonicalMessage extends MessageHead {
   readonly fieldCount: number;
 }
 
-
 /**
  * The field table, shared by all reads in this thread and grown as needed: allocating and zeroing
  * a new one for each message cost a tenth of the read. At most maxElements rows.
@@ -83,7 +82,7 @@ function internName(body: Buffer, b: Uint8Array, from: number, to: number, hash:
 }
 
 /**
- * The one pass. `#at` is -1 once the body has left the shape; every step then does nothing, and
+ * The one pass. A position of -1 means the body has left the shape: every step passes it on, and
  * read() returns undefined.
  */
 class CanonicalReader {
@@ -92,8 +91,9 @@ class CanonicalReader {
   readonly #limits: XmlLimits;
   #fields = fieldTable;
   #fieldCount = 0;
-  /** Flags and end of the last value read. */
+  /** The VALUE_CLASS bits of the last value read. */
   #flags = 0;
+  /** Whether any value held a byte above 0x7f (then the whole body is checked as UTF-8). */
   #high = false;
 
   constructor(body: Buffer, limits: XmlLimits) {
