@@ -15,6 +15,7 @@
 import type { RouteFormat } from '../config/types.js';
 import type { ForwardBody } from './upstream.js';
 import type { CanonicalMessage } from '../soap/canonical.js';
+import { escapeText } from '../soap/xml-escape.js';
 import { FIELD_SLOTS, F_FLAGS, F_NAME, F_NAME_END, F_VALUE, F_VALUE_END, V_AMP, V_CR, V_JSON, V_XML } from '../soap/canonical-shape.js';
 import { jsonHead, jsonNotificationStart } from './json-body.js';
 import {
@@ -42,12 +43,16 @@ interface Escapes {
   readonly decodeEntities: boolean;
 }
 
-function escapes(table: Readonly<Record<string, string>>, decodeEntities: boolean): Escapes {
+/**
+ * `chars` are the characters (ASCII) that `escape`, the format's own escaper, changes: each is
+ * written as `escape` writes it, so this table cannot drift from the general way's builders.
+ */
+function escapes(chars: string, escape: (c: string) => string, decodeEntities: boolean): Escapes {
   const attention = new Uint8Array(256);
   const replacements: (Uint8Array | undefined)[] = [];
-  for (const [c, replacement] of Object.entries(table)) {
+  for (const c of chars) {
     attention[c.charCodeAt(0)] = 1;
-    replacements[c.charCodeAt(0)] = bytes(replacement);
+    replacements[c.charCodeAt(0)] = bytes(escape(c));
   }
   attention[CR] = 1;
   if (decodeEntities) attention[AMP] = 1;
@@ -55,11 +60,13 @@ function escapes(table: Readonly<Record<string, string>>, decodeEntities: boolea
 }
 
 /**
- * XML output (escapeText; entities are written as they came, since escapeText turns each
- * character back into the same one), and JSON output (JSON.stringify; entities decoded).
+ * XML output: escapeText, for the characters a value can hold raw that it changes (entities are
+ * written as they came, since escapeText turns each character back into the same one; a CR is
+ * normalised first). JSON output: JSON.stringify's escapes for the ASCII a value can hold (the
+ * reader declines the other controls); entities decoded.
  */
-const XML_ESCAPES = escapes({ '"': '&quot;', '\'': '&apos;', '>': '&gt;' }, false);
-const JSON_ESCAPES = escapes({ '"': '\\"', '\\': '\\\\', '\t': '\\t', '\n': '\\n' }, true);
+const XML_ESCAPES = escapes('"\'>', escapeText, false);
+const JSON_ESCAPES = escapes('"\\\t\n', (c) => JSON.stringify(c).slice(1, -1), true);
 
 /**
  * The character of the predefined entity whose '&' is at k (the reader let no other through), and
