@@ -198,7 +198,7 @@ export class Gateway {
     }
     this.#listener.destroyAll();
     await stopped;
-    this.#upstream.close();
+    await this.#upstream.close();
     this.#overload.close();
     await this.#preparePool.close();
     this.#dailyExpiry?.stop();
