@@ -89,6 +89,8 @@ export class UpstreamClient {
       'accept', request.soapAction === undefined ? 'application/json' : 'text/xml',
     ];
     if (request.soapAction !== undefined) headers.push('soapaction', request.soapAction);
+    // Parts are copied into one buffer here, at once: they may point into the received body,
+    // whose buffer is reused when the request ends (http/body-buffers.ts).
     const options: Dispatcher.DispatchOptions = { origin, path, method: 'POST', headers, body: joinBody(body) };
 
     return new Promise<UpstreamAnswer>((resolve, reject) => {

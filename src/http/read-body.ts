@@ -5,11 +5,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
+import type { BodyBuffers } from './body-buffers.js';
 
 /** Bodies declared at least this long are read into one buffer of that size (see readBody). */
 const PREALLOCATE_MIN_BYTES = 256 * 1024;
 
-export function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<Buffer> {
+/**
+ * @param buffers where a body of known length may be read into a reused buffer; the caller gives
+ *   that buffer back (buffers.give) when the request ends. On a refusal it is given back here.
+ */
+export function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, buffers?: BodyBuffers): Promise<Buffer> {
   const declaredHeader = req.headers['content-length'];
   const declared = declaredHeader === undefined ? null : Number(declaredHeader);
   if (declared !== null && (!Number.isSafeInteger(declared) || declared < 0)) {
@@ -28,7 +33,9 @@ export function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: nu
     // joined at the end: joining touched every page of a fresh 5 MB buffer in one go, which held
     // the event loop for ~15 ms here (page faults), and the buffer can then be handed to the
     // parser's worker thread without another copy (soap/worker-pool.ts).
-    const into = declared !== null && declared >= PREALLOCATE_MIN_BYTES ? Buffer.allocUnsafe(declared) : null;
+    // A smaller one of known length goes into a reused buffer (http/body-buffers.ts).
+    const into = declared === null ? null
+      : declared >= PREALLOCATE_MIN_BYTES ? Buffer.allocUnsafe(declared) : buffers?.take(declared) ?? null;
     const cleanup = (): void => {
       req.off('data', onData);
       req.off('end', onEnd);
@@ -38,6 +45,7 @@ export function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: nu
     const fail = (err: GatewayError): void => {
       cleanup();
       req.pause();
+      if (into) buffers?.give(into);
       reject(err);
     };
     const onData = (chunk: Buffer): void => {
@@ -62,6 +70,7 @@ export function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: nu
     const onEnd = (): void => {
       cleanup();
       if (declared !== null && received !== declared) {
+        if (into) buffers?.give(into);
         reject(new GatewayError('GW_ERR_BODY_INCOMPLETE', `declared ${declared}, received ${received}`));
         return;
       }

@@ -9,6 +9,7 @@ import { CONTENT_TYPE_JSON, CONTENT_TYPE_XML } from '../constants.js';
 import { GatewayError } from '../errors.js';
 import { relayAck } from '../forward/relay-ack.js';
 import type { UpstreamClient } from '../forward/upstream.js';
+import type { BodyBuffers } from '../http/body-buffers.js';
 import { checkContentEncoding, checkHead, checkMediaType, checkMethod } from '../http/limits.js';
 import { readBody } from '../http/read-body.js';
 import { checkMessagePolicy } from '../policy/message.js';
@@ -31,6 +32,7 @@ export interface StageDeps {
   readonly xmlLimits: XmlLimits;
   readonly overload: OverloadGuard;
   readonly preparePool: PreparePool;
+  readonly bodyBuffers: BodyBuffers;
 }
 
 /** Identity decisions cached per connection and configuration generation. */
@@ -85,7 +87,14 @@ export function createStages(deps: StageDeps): readonly Stage[] {
         const release = deps.overload.reserve(Number.isSafeInteger(declared) && declared >= 0 && declared <= maxBodyBytes ? declared : maxBodyBytes);
         if (!release) throw new GatewayError('GW_ERR_OVERLOADED', 'buffered request bodies over budget');
         ctx.releaseBuffer = release;
-        ctx.body = await readBody(ctx.req, ctx.res, maxBodyBytes);
+        const body = await readBody(ctx.req, ctx.res, maxBodyBytes, deps.bodyBuffers);
+        // Given back when the request ends, not before: the message's parts may point into it
+        // until the forward stage has copied them (http/body-buffers.ts).
+        ctx.releaseBuffer = () => {
+          release();
+          deps.bodyBuffers.give(body);
+        };
+        ctx.body = body;
         ctx.bodyConsumed = true;
       },
     },
@@ -129,7 +138,7 @@ export function createStages(deps: StageDeps): readonly Stage[] {
         checkAnswerable(ctx);
         const started = performance.now();
         try {
-          const answer = await deps.upstream.send({
+          const sent = deps.upstream.send({
             target: route.target,
             body: ctx.forwardBody!,
             contentType: route.format === 'soap' ? CONTENT_TYPE_XML : CONTENT_TYPE_JSON,
@@ -137,6 +146,10 @@ export function createStages(deps: StageDeps): readonly Stage[] {
             timeoutMs: route.timeoutMs,
             ...(route.format === 'soap' ? { soapAction: '""' } : {}),
           });
+          // send() has copied the body (forward/upstream.ts): it may point into the received
+          // buffer, which is reused once the request ends.
+          ctx.forwardBody = null;
+          const answer = await sent;
           ctx.upstreamStatus = answer.status;
           ctx.ack = relayAck(route.format, answer);
         } finally {
