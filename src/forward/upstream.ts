@@ -7,8 +7,10 @@
  * Built on undici's dispatch API rather than node:http's client: the same exchange costs about
  * 25 µs of CPU instead of 45 here (bench/README.md), and no stream objects are made per answer.
  */
-import { Agent, Client, type Dispatcher } from 'undici';
+import type { Socket } from 'node:net';
+import { Agent, buildConnector, Client, type Dispatcher } from 'undici';
 import { GatewayError } from '../errors.js';
+import { BodyBuffers } from '../http/body-buffers.js';
 
 /**
  * Errors of a connection that broke before any answer: most often a pooled connection the
@@ -74,13 +76,61 @@ function requestTarget(url: URL): RequestTarget {
  */
 const CONNECTIONS = { pipelining: 1, headersTimeout: 0, bodyTimeout: 0 } as const;
 
+/** Bodies in parts below this size are copied into a reused buffer (http/body-buffers.ts). */
+const POOLED_MAX_BYTES = 256 * 1024;
+
 export class UpstreamClient {
-  readonly #agent = new Agent({ ...CONNECTIONS, connections: 256 });
+  /** Every open connection to an internal service, to tell when no write is pending on any. */
+  readonly #sockets = new Set<Socket>();
+  readonly #connect: buildConnector.connector;
+  readonly #agent: Agent;
+  /**
+   * Buffers for bodies in parts. One given back may still be queued on a connection (a service
+   * can answer before it has read the whole body), so it is reused only once no connection has
+   * a byte left to write: then no write in progress can be holding it.
+   */
+  readonly #buffers = new BodyBuffers(POOLED_MAX_BYTES, () => this.#allWritten());
+
+  constructor() {
+    const connect = buildConnector({});
+    this.#connect = (options, callback) => {
+      connect(options, (...args) => {
+        // On an error undici passes the error alone.
+        const socket = args[1];
+        if (socket) {
+          this.#sockets.add(socket);
+          socket.once('close', () => this.#sockets.delete(socket));
+        }
+        callback(...args);
+      });
+    };
+    this.#agent = new Agent({ ...CONNECTIONS, connections: 256, connect: this.#connect });
+  }
+
+  /**
+   * No connection has bytes queued or being written. A destroyed one counts as busy until it is
+   * closed: only then has the system released what it was writing.
+   */
+  #allWritten(): boolean {
+    for (const socket of this.#sockets) if (socket.destroyed || socket.writableLength > 0) return false;
+    return true;
+  }
+
+  /** The body as one buffer: parts are copied into a reused one when it is not too large. */
+  #join(body: ForwardBody): { data: Buffer; pooled: boolean } {
+    if (Buffer.isBuffer(body)) return { data: body, pooled: false };
+    const into = this.#buffers.take(bodyLength(body));
+    if (into === null) return { data: Buffer.concat(body), pooled: false };
+    let at = 0;
+    for (const part of body) at += part.copy(into, at);
+    return { data: into, pooled: true };
+  }
 
   /** Sends one request; resolves with the answer or rejects with a GatewayError (502/504). */
   send(request: UpstreamRequest): Promise<UpstreamAnswer> {
     const { origin, path } = requestTarget(request.target);
     const { body } = request;
+    const connect = this.#connect;
     // Every header is built here: nothing from the incoming request is passed on.
     const headers = [
       'content-type', request.contentType,
@@ -91,7 +141,8 @@ export class UpstreamClient {
     if (request.soapAction !== undefined) headers.push('soapaction', request.soapAction);
     // Parts are copied into one buffer here, at once: they may point into the received body,
     // whose buffer is reused when the request ends (http/body-buffers.ts).
-    const options: Dispatcher.DispatchOptions = { origin, path, method: 'POST', headers, body: joinBody(body) };
+    const sent = this.#join(body);
+    const options: Dispatcher.DispatchOptions = { origin, path, method: 'POST', headers, body: sent.data };
 
     return new Promise<UpstreamAnswer>((resolve, reject) => {
       let settled = false;
@@ -104,6 +155,7 @@ export class UpstreamClient {
         fn();
         // The one-off connection of a retry is not kept.
         if (retryClient !== null) void retryClient.destroy().catch(() => undefined);
+        if (sent.pooled) this.#buffers.give(sent.data);
       };
       const fail = (code: 'GW_ERR_UPSTREAM_UNAVAILABLE' | 'GW_ERR_UPSTREAM_BAD_RESPONSE', detail: string): void => {
         settle(() => reject(new GatewayError(code, detail)));
@@ -160,7 +212,7 @@ export class UpstreamClient {
             // just as stale. At worst the service sees a duplicate, as with any retry by
             // Salesforce: delivery is at-least-once.
             if (!retried && !answered && BROKEN_CONNECTION.has(err.code ?? '')) {
-              retryClient = new Client(origin, CONNECTIONS);
+              retryClient = new Client(origin, { ...CONNECTIONS, connect });
               attempt(retryClient, true);
               return;
             }

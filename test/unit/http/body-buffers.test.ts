@@ -42,6 +42,23 @@ describe('BodyBuffers', () => {
     expect(buffers.idleBytes).toBe(0);
   });
 
+  it('with a `settled` rule, reuses a given-back buffer only once the rule says so', () => {
+    let settled = false;
+    const buffers = new BodyBuffers(MAX, () => settled);
+    const a = buffers.take(20_000)!;
+    buffers.give(a);
+    expect(buffers.idleBytes).toBe(0);
+    const b = buffers.take(20_000)!;
+    expect(b.buffer).not.toBe(a.buffer);
+    settled = true;
+    const c = buffers.take(20_000)!;
+    expect(c.buffer).toBe(a.buffer);
+    // b was never given back: still out
+    buffers.give(b);
+    settled = false;
+    expect(buffers.take(20_000)!.buffer).not.toBe(b.buffer);
+  });
+
   it('keeps at most 16 MiB idle', () => {
     const buffers = new BodyBuffers(MAX);
     const taken = Array.from({ length: 80 }, () => buffers.take(200_000)!);
