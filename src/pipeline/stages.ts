@@ -13,7 +13,7 @@ import type { BodyBuffers } from '../http/body-buffers.js';
 import { checkContentEncoding, checkHead, checkMediaType, checkMethod } from '../http/limits.js';
 import { readBody } from '../http/read-body.js';
 import { checkMessagePolicy } from '../policy/message.js';
-import { prepareMessage } from '../soap/prepare.js';
+import { prepareMessage, type Prepared } from '../soap/prepare.js';
 import { OFFLOAD_MIN_BYTES, type PreparePool } from '../soap/worker-pool.js';
 import type { XmlLimits } from '../soap/types.js';
 import type { OverloadGuard } from '../net/overload.js';
@@ -37,6 +37,12 @@ export interface StageDeps {
 
 /** Identity decisions cached per connection and configuration generation. */
 const identityCache = new WeakMap<TLSSocket, { generation: number; result: IdentityResult }>();
+
+function takePrepared(ctx: RequestContext, prepared: Prepared): void {
+  ctx.message = prepared.message;
+  ctx.forwardBody = prepared.forwardBody;
+  ctx.parseWay = prepared.way;
+}
 
 export function createStages(deps: StageDeps): readonly Stage[] {
   return Object.freeze([
@@ -102,18 +108,16 @@ export function createStages(deps: StageDeps): readonly Stage[] {
       // Parse, validate and rebuild: the sanitized body is written here, from the validated
       // message only (soap/prepare.ts), and goes on only if policy lets the message through.
       name: 'parse',
-      async run(ctx) {
+      run(ctx) {
         const body = ctx.body as Buffer;
         // Only the validated message goes on (the rebuilt body may share bytes of it that were
         // checked to be exactly what the writer would write: soap/prepare.ts).
         ctx.body = null;
         const route = ctx.route!;
         const opts = { format: route.format, forwardSessionId: route.forwardSessionId, limits: deps.xmlLimits };
-        // Large: in the worker thread, off the event loop.
-        const prepared = body.length >= OFFLOAD_MIN_BYTES ? await deps.preparePool.prepare(body, opts) : prepareMessage(body, opts);
-        ctx.message = prepared.message;
-        ctx.forwardBody = prepared.forwardBody;
-        ctx.parseWay = prepared.way;
+        // Large: in the worker thread, off the event loop. Otherwise at once, with no promise.
+        if (body.length >= OFFLOAD_MIN_BYTES) return deps.preparePool.prepare(body, opts).then((prepared) => { takePrepared(ctx, prepared); });
+        takePrepared(ctx, prepareMessage(body, opts));
       },
     },
     {
