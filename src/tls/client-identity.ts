@@ -10,7 +10,8 @@
  * the first getPeerX509Certificate() on a connection cost 130–200 µs on Node 20 (OpenSSL 3.0)
  * against 60–70 µs for getPeerCertificate(), and 28 µs against 73 µs on Node 24
  * (bench/README.md "Where the time goes"). Both carry the DER and its SHA-256 fingerprint in the
- * same form; an X509Certificate is built from the DER only when a subject has to be compared.
+ * same form; a pinned leaf is found by its DER (its fingerprint is then the pin's, not computed
+ * again), and an X509Certificate is built from the DER only when a subject has to be compared.
  */
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
@@ -37,12 +38,34 @@ export interface PeerLeaf {
   readonly raw?: Buffer;
 }
 
+interface Pin {
+  readonly der: Buffer;
+  readonly fingerprint256: string;
+  readonly validFromMs: number;
+  readonly validToMs: number;
+}
+
 export class ClientIdentity {
-  readonly #pins: ReadonlyMap<string, LoadedCertificate>;
+  /**
+   * Pinned certificates by the length of their DER. A leaf is matched by its DER, byte for byte
+   * (stricter than its SHA-256, and it spares hashing the leaf of every connection: the pin's
+   * fingerprint is the leaf's then).
+   */
+  readonly #pins = new Map<number, Pin[]>();
   readonly #subjects: ReadonlySet<string>;
 
   constructor(pins: readonly LoadedCertificate[], subjects: readonly string[]) {
-    this.#pins = new Map(pins.map((p) => [p.fingerprint256, p]));
+    for (const p of pins) {
+      const pin: Pin = {
+        der: p.x509.raw,
+        fingerprint256: p.fingerprint256,
+        validFromMs: Date.parse(p.x509.validFrom),
+        validToMs: Date.parse(p.x509.validTo),
+      };
+      const sameLength = this.#pins.get(pin.der.length);
+      if (sameLength) sameLength.push(pin);
+      else this.#pins.set(pin.der.length, [pin]);
+    }
     this.#subjects = new Set(subjects.map(normalizeSubject));
   }
 
@@ -50,20 +73,23 @@ export class ClientIdentity {
    * Decides on the peer's leaf certificate, as readPeerLeaf gives it; `now` decides whether a
    * pin has expired.
    */
-  check(leaf: PeerLeaf | null | undefined, now: Date = new Date()): IdentityResult {
-    if (!leaf || !Buffer.isBuffer(leaf.raw) || leaf.raw.length === 0 || typeof leaf.fingerprint256 !== 'string') {
+  check(leaf: PeerLeaf | null | undefined, now: Date | number = Date.now()): IdentityResult {
+    const raw = leaf?.raw;
+    if (!Buffer.isBuffer(raw) || raw.length === 0) {
       return { ok: false, fingerprint256: null, reason: 'no peer certificate' };
     }
-    const fingerprint256 = leaf.fingerprint256;
-    const pin = this.#pins.get(fingerprint256);
+    const pin = this.#pins.get(raw.length)?.find((p) => p.der.equals(raw));
     if (pin) {
       // An expired pin never matches (it is logged as an error at load and reload).
-      if (now >= new Date(pin.x509.validFrom) && now <= new Date(pin.x509.validTo)) {
-        return { ok: true, fingerprint256, matchedBy: 'pin' };
+      const at = typeof now === 'number' ? now : now.getTime();
+      if (at >= pin.validFromMs && at <= pin.validToMs) {
+        return { ok: true, fingerprint256: pin.fingerprint256, matchedBy: 'pin' };
       }
-      return { ok: false, fingerprint256, reason: 'pinned certificate has expired' };
+      return { ok: false, fingerprint256: pin.fingerprint256, reason: 'pinned certificate has expired' };
     }
-    if (this.#subjects.size > 0 && this.#subjects.has(certificateSubject(leaf instanceof X509Certificate ? leaf : new X509Certificate(leaf.raw)))) {
+    const fingerprint256 = leaf!.fingerprint256;
+    if (typeof fingerprint256 !== 'string') return { ok: false, fingerprint256: null, reason: 'no peer certificate' };
+    if (this.#subjects.size > 0 && this.#subjects.has(certificateSubject(leaf instanceof X509Certificate ? leaf : new X509Certificate(raw)))) {
       return { ok: true, fingerprint256, matchedBy: 'subject' };
     }
     return { ok: false, fingerprint256, reason: 'certificate is neither pinned nor of an accepted subject' };

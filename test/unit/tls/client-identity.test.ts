@@ -27,6 +27,24 @@ describe('ClientIdentity.check', () => {
     expect(result).toEqual({ ok: false, fingerprint256: pki.client2.x509.fingerprint256, reason: 'certificate is neither pinned nor of an accepted subject' });
   });
 
+  it('matches a pin by the DER, byte for byte: not by a fingerprint that claims to be the pin\'s', () => {
+    const pins = parseCertificates(Buffer.from(pki.client.certPem), 'pin');
+    const identity = new ClientIdentity(pins, []);
+    const altered = Buffer.from(pki.client.x509.raw);
+    altered[altered.length - 1] ^= 1;
+    expect(identity.check({ raw: altered, fingerprint256: pki.client.x509.fingerprint256 })).toMatchObject({ ok: false, reason: 'certificate is neither pinned nor of an accepted subject' });
+    expect(identity.check({ raw: Buffer.from(pki.client.x509.raw), fingerprint256: 'not looked at' })).toEqual({ ok: true, fingerprint256: pki.client.x509.fingerprint256, matchedBy: 'pin' });
+  });
+
+  it('denies a pinned leaf outside its validity window', () => {
+    const pins = parseCertificates(Buffer.from(pki.client.certPem), 'pin');
+    const identity = new ClientIdentity(pins, []);
+    const after = Date.parse(pki.client.x509.validTo) + 1000;
+    expect(identity.check(peerOf(pki.client.x509), after)).toEqual({ ok: false, fingerprint256: pki.client.x509.fingerprint256, reason: 'pinned certificate has expired' });
+    expect(identity.check(peerOf(pki.client.x509), new Date(Date.parse(pki.client.x509.validFrom) - 1000))).toMatchObject({ ok: false, reason: 'pinned certificate has expired' });
+    expect(identity.check(peerOf(pki.client.x509), new Date(Date.parse(pki.client.x509.validFrom) + 1000))).toMatchObject({ ok: true });
+  });
+
   it('denies when there is no certificate: null, an empty object, or no DER', () => {
     const identity = new ClientIdentity(parseCertificates(Buffer.from(pki.client.certPem), 'pin'), [pki.client.subject]);
     for (const peer of [null, undefined, {}, { fingerprint256: pki.client.x509.fingerprint256 }, { raw: Buffer.alloc(0), fingerprint256: pki.client.x509.fingerprint256 }]) {

@@ -1,4 +1,7 @@
 /**
+ * The client for internal services (forward/upstream.ts) on real sockets: reused buffers, and
+ * certificate verification of https services.
+ *
  * Bodies in parts are copied into reused buffers before they are sent (forward/upstream.ts). A
  * service may answer before it has read a body: the exchange is over, but the body can still be
  * queued on the connection. Reusing its buffer then would put another message's bytes on the
@@ -94,5 +97,31 @@ describe('the reused buffers of bodies sent in parts', () => {
       expect(body.every((b) => b === mark), `a body with bytes of another: ${String.fromCharCode(mark)}`).toBe(true);
     }
     expect(bodies.map((b) => b[0]).sort()).toEqual([...sent].sort());
+  });
+});
+
+describe('an https internal service', () => {
+  it('is refused when its certificate does not verify: nothing is sent to it', async () => {
+    const { makePki } = await import('../../helpers/pki.js');
+    const https = await import('node:https');
+    const pki = await makePki();
+    let requests = 0;
+    const service = https.createServer({ cert: pki.server.certPem, key: pki.server.keyPem }, (_req, res) => {
+      requests++;
+      res.end(ACK);
+    });
+    await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
+    const client = new UpstreamClient();
+    try {
+      const target = new URL(`https://127.0.0.1:${(service.address() as net.AddressInfo).port}/x`);
+      // The test CA is not among the system's: the handshake must fail.
+      await expect(client.send({ target, body: Buffer.from('<x/>'), contentType: 'text/xml', requestId: 'r', timeoutMs: 5000 }))
+        .rejects.toMatchObject({ code: 'GW_ERR_UPSTREAM_UNAVAILABLE' });
+      expect(requests).toBe(0);
+    } finally {
+      await client.close();
+      await new Promise((r) => service.close(r));
+      await pki.cleanup();
+    }
   });
 });
