@@ -31,7 +31,7 @@ describe('ClientIdentity.check', () => {
     const pins = parseCertificates(Buffer.from(pki.client.certPem), 'pin');
     const identity = new ClientIdentity(pins, []);
     const altered = Buffer.from(pki.client.x509.raw);
-    altered[altered.length - 1] ^= 1;
+    altered.writeUInt8(altered.readUInt8(altered.length - 1) ^ 1, altered.length - 1);
     expect(identity.check({ raw: altered, fingerprint256: pki.client.x509.fingerprint256 })).toMatchObject({ ok: false, reason: 'certificate is neither pinned nor of an accepted subject' });
     expect(identity.check({ raw: Buffer.from(pki.client.x509.raw), fingerprint256: 'not looked at' })).toEqual({ ok: true, fingerprint256: pki.client.x509.fingerprint256, matchedBy: 'pin' });
   });
