@@ -25,7 +25,7 @@ import { decisionOf, runPipeline } from './pipeline/run.js';
 import { createStages, type Stage } from './pipeline/stages.js';
 import { compileRuntime, type Runtime } from './runtime.js';
 import { DEFAULT_XML_LIMITS } from './soap/parser.js';
-import { OFFLOAD_MIN_BYTES, PreparePool } from './soap/worker-pool.js';
+import { PreparePool } from './soap/worker-pool.js';
 
 /** Session-ticket keys are replaced this often in a single process (the cluster primary does it for workers). */
 const TICKET_KEY_ROTATION_MS = 60 * 60 * 1000;
@@ -68,7 +68,7 @@ export class Gateway {
     this.#overload = new OverloadGuard(opts.overload ?? DEFAULT_OVERLOAD_LIMITS);
     this.#stages = createStages({
       upstream: this.#upstream, xmlLimits: DEFAULT_XML_LIMITS, overload: this.#overload, preparePool: this.#preparePool,
-      bodyBuffers: new BodyBuffers(OFFLOAD_MIN_BYTES),
+      bodyBuffers: new BodyBuffers(),
     });
     subscribeLogs(this.events, this.logger);
     this.metrics = createMetrics(this.events, { routes: () => this.#runtime.config.routes });

@@ -76,9 +76,6 @@ function requestTarget(url: URL): RequestTarget {
  */
 const CONNECTIONS = { pipelining: 1, headersTimeout: 0, bodyTimeout: 0 } as const;
 
-/** Bodies in parts below this size are copied into a reused buffer (http/body-buffers.ts). */
-const POOLED_MAX_BYTES = 256 * 1024;
-
 export class UpstreamClient {
   /** Every open connection to an internal service, to tell when no write is pending on any. */
   readonly #sockets = new Set<Socket>();
@@ -89,7 +86,7 @@ export class UpstreamClient {
    * can answer before it has read the whole body), so it is reused only once no connection has
    * a byte left to write: then no write in progress can be holding it.
    */
-  readonly #buffers = new BodyBuffers(POOLED_MAX_BYTES, () => this.#allWritten());
+  readonly #buffers = new BodyBuffers(undefined, () => this.#allWritten());
 
   constructor() {
     const connect = buildConnector({});

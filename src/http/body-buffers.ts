@@ -18,6 +18,13 @@
 /** Smallest body worth a pooled buffer: smaller ones usually arrive in one chunk, used as it is. */
 export const POOLED_MIN_BYTES = 16 * 1024;
 
+/**
+ * Bodies of this size or more are not pooled: the received ones are read into a buffer of their
+ * own and handed to the parser's worker thread (soap/worker-pool.ts OFFLOAD_MIN_BYTES, the same
+ * size), which detaches it; a reused buffer must never be.
+ */
+export const POOLED_MAX_BYTES = 256 * 1024;
+
 /** Idle buffers kept, in bytes, over all sizes. */
 const MAX_IDLE_BYTES = 16 * 1024 * 1024;
 
@@ -34,10 +41,10 @@ export class BodyBuffers {
   #idleBytes = 0;
 
   /**
-   * @param maxBytes largest body to pool (bodies of this size or more are not pooled).
+   * @param maxBytes bodies of this size or more are not pooled.
    * @param settled when given, buffers given back are reused only once it returns true.
    */
-  constructor(maxBytes: number, settled: (() => boolean) | null = null) {
+  constructor(maxBytes: number = POOLED_MAX_BYTES, settled: (() => boolean) | null = null) {
     this.#maxBytes = maxBytes;
     this.#settled = settled;
   }

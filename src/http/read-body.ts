@@ -5,10 +5,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
-import type { BodyBuffers } from './body-buffers.js';
+import { POOLED_MAX_BYTES, type BodyBuffers } from './body-buffers.js';
 
-/** Bodies declared at least this long are read into one buffer of that size (see readBody). */
-const PREALLOCATE_MIN_BYTES = 256 * 1024;
+/**
+ * Bodies declared at least this long are read into a buffer of their own (see readBody): the
+ * size above which nothing is pooled, so no reused buffer can go to the worker thread.
+ */
+const PREALLOCATE_MIN_BYTES = POOLED_MAX_BYTES;
 
 /**
  * @param buffers where a body of known length may be read into a reused buffer; the caller gives
