@@ -7,8 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTls, exchangeRaw, post } from '../helpers/client.js';
-import { DEFAULT_OVERLOAD_LIMITS } from '../../src/net/overload.js';
-import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
+import { fixture, startHarness, WITHOUT_LOOP_GUARD, type Harness } from '../helpers/gateway.js';
 import { parseAnswers } from '../security/expect-rejected.js';
 
 let h: Harness;
@@ -16,10 +15,8 @@ let contact1: string;
 let contact10: string;
 beforeAll(async () => {
   [contact1, contact10] = await Promise.all([fixture('contact-1.xml'), fixture('contact-10.xml')]);
-  // The test's client and service share the gateway's thread and send up to 20 bodies of up to
-  // 250 kB at once: on a slow machine that stall is the test's, so the overload guard's
-  // event-loop signal is turned off here (test/load covers it), as in large-messages.test.ts.
-  h = await startHarness(undefined, undefined, { overload: { ...DEFAULT_OVERLOAD_LIMITS, maxEventLoopDelayMs: 60_000 } });
+  // 20 bodies of up to 250 kB at once from the gateway's own thread (see WITHOUT_LOOP_GUARD).
+  h = await startHarness(undefined, undefined, WITHOUT_LOOP_GUARD);
 });
 afterAll(() => h.close());
 

@@ -7,19 +7,17 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTls, exchangeRaw, post } from '../helpers/client.js';
 import { parseAnswers } from '../security/expect-rejected.js';
-import { DEFAULT_OVERLOAD_LIMITS } from '../../src/net/overload.js';
 import { DEFAULT_XML_LIMITS } from '../../src/soap/parser.js';
 import { prepareMessage } from '../../src/soap/prepare.js';
-import { fixture, startHarness, type Harness } from '../helpers/gateway.js';
+import { fixture, startHarness, WITHOUT_LOOP_GUARD, type Harness } from '../helpers/gateway.js';
 
 let h: Harness;
 let contact1: string;
 let contact100: string;
 beforeAll(async () => {
   [contact1, contact100] = await Promise.all([fixture('contact-1.xml'), fixture('contact-100.xml')]);
-  // The test builds multi-megabyte strings on the gateway's own thread: that stall is the
-  // test's, so the overload guard's event-loop signal is turned off here (test/load covers it).
-  h = await startHarness(undefined, undefined, { overload: { ...DEFAULT_OVERLOAD_LIMITS, maxEventLoopDelayMs: 60_000 } });
+  // Multi-megabyte strings built on the gateway's own thread (see WITHOUT_LOOP_GUARD).
+  h = await startHarness(undefined, undefined, WITHOUT_LOOP_GUARD);
 });
 afterAll(() => h.close());
 

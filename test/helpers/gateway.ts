@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFromObject } from '../../src/config/load.js';
 import { Gateway, type GatewayOptions } from '../../src/gateway.js';
+import { DEFAULT_OVERLOAD_LIMITS } from '../../src/net/overload.js';
 import { fakeUpstream, type FakeUpstream } from './upstream.js';
 import { logSink, type LogSink } from './log-sink.js';
 import { makePki, type Pki } from './pki.js';
@@ -57,6 +58,13 @@ export function baseConfig(pki: Pki, upstream: FakeUpstream): Record<string, unk
     log: { level: 'debug' },
   };
 }
+
+/**
+ * Gateway options for a test whose own client and service stall the gateway's thread (large
+ * strings, many bodies at once): that stall is the test's, so the overload guard's event-loop
+ * signal is turned off (test/load covers it); its other limits stay the defaults.
+ */
+export const WITHOUT_LOOP_GUARD = Object.freeze({ overload: { ...DEFAULT_OVERLOAD_LIMITS, maxEventLoopDelayMs: 60_000 } });
 
 /**
  * @param gatewayOptions passed to the Gateway constructor (e.g. low `overload` limits); the log
